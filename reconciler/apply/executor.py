@@ -1,0 +1,256 @@
+"""The executor: walks the plan graph, batching whatever is ready.
+
+In: a plan's operation graph and the steps that carry operations out. Out:
+an ``ApplyResult`` saying per operation whether it is done, failed (with
+code and message) or skipped (because something it depends on failed).
+
+One scheduler thread owns all bookkeeping. At every turn it groups the
+ready operations (dependencies done, back-off over) into batch calls, sends
+them to a pool of workers, polls the instances that are still on their way
+(one Describe per 100), and feeds every result back. A transient failure of
+one item of a batch re-queues only that operation; a permanent one fails it
+and skips its dependents, while everything else carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from reconciler.apply.cvm_steps import CvmSteps
+from reconciler.apply.outcome import Outcome, StepResult
+from reconciler.apply.reporter import Reporter
+from reconciler.cloud.errors import ApiError
+from reconciler.model.change import Operation
+from reconciler.plan.batching import form_batches
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    parallelism: int = 10
+    max_attempts: int = 5
+    retry_base: float = 0.5
+    retry_cap: float = 10.0
+    poll_initial: float = 1.0
+    poll_max: float = 5.0
+    poll_factor: float = 1.5
+    # Seconds an operation may wait for its goal status before it fails.
+    deadline: float = 900.0
+
+
+@dataclass
+class ApplyResult:
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, StepResult] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+class Executor:
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        steps: CvmSteps,
+        reporter: Reporter | None = None,
+        settings: ExecutorSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.graph = graph
+        self.steps = steps
+        self.reporter = reporter or Reporter()
+        self.settings = settings or ExecutorSettings()
+        self.clock = clock
+
+        self.pending: set[str] = set(graph.nodes)
+        self.not_before: dict[str, float] = {}
+        self.attempts: Counter[str] = Counter()
+        self.waiting: dict[str, float] = {}  # key -> deadline
+        self.in_flight: dict[Future[list[StepResult]], list[str]] = {}
+        self.poll_future: Future[tuple[list[StepResult], int]] | None = None
+        self.next_poll = 0.0
+        self.poll_interval = self.settings.poll_initial
+        self.result = ApplyResult()
+
+    def operation(self, key: str) -> Operation:
+        return self.graph.nodes[key]["operation"]  # type: ignore[no-any-return]
+
+    def run(self) -> ApplyResult:
+        started = self.clock()
+        workers = self.settings.parallelism + 1
+        with ThreadPoolExecutor(workers, thread_name_prefix="apply") as pool:
+            while self.pending or self.in_flight or self.waiting or self.poll_future:
+                self._dispatch_ready(pool)
+                self._poll_if_due(pool)
+                self._collect(timeout=self._time_to_next_event())
+        self.result.seconds = self.clock() - started
+        return self.result
+
+    # Scheduling
+
+    def _ready(self) -> list[Operation]:
+        now = self.clock()
+        done = set(self.result.done)
+        return [
+            self.operation(key)
+            for key in self.pending
+            if self.not_before.get(key, 0.0) <= now
+            and all(dep in done for dep in self.graph.predecessors(key))
+        ]
+
+    def _dispatch_ready(self, pool: ThreadPoolExecutor) -> None:
+        for batch in form_batches(self._ready()):
+            if len(self.in_flight) >= self.settings.parallelism:
+                return
+            keys = [op.key for op in batch]
+            self.pending.difference_update(keys)
+            self.attempts.update(keys)
+            self.reporter.call_started(batch[0].api_action, batch)
+            self.result.calls[batch[0].api_action] += 1
+            self.in_flight[pool.submit(self.steps.run, batch)] = keys
+
+    def _poll_if_due(self, pool: ThreadPoolExecutor) -> None:
+        if not self.waiting or self.poll_future or self.clock() < self.next_poll:
+            return
+        waiting = {key: self.operation(key) for key in self.waiting}
+        self.poll_future = pool.submit(self.steps.poll_instances, waiting)
+
+    def _time_to_next_event(self) -> float:
+        now = self.clock()
+        moments = [self.next_poll] if self.waiting and not self.poll_future else []
+        moments += [
+            self.not_before.get(key, now)
+            for key in self.pending
+            if self.not_before.get(key, 0.0) > now
+        ]
+        if not moments:
+            return 1.0
+        return max(0.0, min(moments) - now)
+
+    # Results
+
+    def _collect(self, timeout: float) -> None:
+        futures: list[Future] = list(self.in_flight)  # type: ignore[type-arg]
+        if self.poll_future:
+            futures.append(self.poll_future)
+        if not futures:
+            time.sleep(min(timeout, 0.05))
+            return
+
+        finished, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in finished:
+            if future is self.poll_future:
+                self._take_poll(future)
+            else:
+                keys = self.in_flight.pop(future)
+                self._take_results(keys, _results_of(future, keys))
+
+    def _take_poll(self, future: Future[tuple[list[StepResult], int]]) -> None:
+        self.poll_future = None
+        try:
+            results, calls = future.result()
+        except ApiError as error:
+            # A failed poll only delays the goal; the next turn reads again.
+            logger.warning("Reading instance status failed: %s", error)
+            results, calls = [], 1
+        self.result.calls["DescribeInstances"] += calls
+
+        now = self.clock()
+        for key, deadline in list(self.waiting.items()):
+            if now > deadline:
+                results.append(
+                    StepResult(key, Outcome.FAILED, message="timed out waiting")
+                )
+        self._take_results(list(self.waiting), results, polled=True)
+
+        self.poll_interval = min(
+            self.poll_interval * self.settings.poll_factor, self.settings.poll_max
+        )
+        self.next_poll = now + self.poll_interval
+
+    def _take_results(
+        self, keys: list[str], results: list[StepResult], polled: bool = False
+    ) -> None:
+        by_key = {result.operation_key: result for result in results}
+        for key in keys:
+            result = by_key.get(key)
+            if result is not None:
+                self._apply_outcome(key, result)
+
+    def _apply_outcome(self, key: str, result: StepResult) -> None:
+        operation = self.operation(key)
+        self.waiting.pop(key, None)
+        if result.outcome is Outcome.ACCEPTED and operation.wait_for:
+            self._wait_for_goal(key)
+        elif result.outcome in (Outcome.DONE, Outcome.ACCEPTED):
+            self._finish(operation, result)
+        elif result.outcome is Outcome.RETRY and self._may_retry(key):
+            self._requeue(operation, result)
+        else:
+            self._fail(operation, result)
+
+    def _wait_for_goal(self, key: str) -> None:
+        self.waiting[key] = self.clock() + self.settings.deadline
+        # New work to watch: look soon, then back off again.
+        self.poll_interval = self.settings.poll_initial
+        self.next_poll = min(self.next_poll, self.clock() + self.poll_interval)
+        if self.next_poll <= self.clock():
+            self.next_poll = self.clock() + self.poll_interval
+
+    def _finish(self, operation: Operation, result: StepResult) -> None:
+        if operation.wait_for:
+            self.steps.record_goal(operation)
+        self.result.done.append(operation.key)
+        self.reporter.operation_done(operation)
+
+    def _may_retry(self, key: str) -> bool:
+        return self.attempts[key] < self.settings.max_attempts
+
+    def _requeue(self, operation: Operation, result: StepResult) -> None:
+        attempt = self.attempts[operation.key]
+        ceiling = min(self.settings.retry_cap, self.settings.retry_base * 2**attempt)
+        delay = random.uniform(0, ceiling)  # full jitter
+        self.not_before[operation.key] = self.clock() + delay
+        self.pending.add(operation.key)
+        logger.warning(
+            "%s failed transiently (%s %s); retrying in %.1fs.",
+            operation.key,
+            result.code,
+            result.message,
+            delay,
+        )
+        self.reporter.operation_retrying(operation, result.message, delay)
+
+    def _fail(self, operation: Operation, result: StepResult) -> None:
+        self.result.failed[operation.key] = result
+        self.reporter.operation_failed(operation, result.message)
+        reason = f"{operation.key} failed"
+        for dependent in sorted(nx.descendants(self.graph, operation.key)):
+            if dependent in self.pending:
+                self.pending.discard(dependent)
+                self.result.skipped[dependent] = reason
+                self.reporter.operation_skipped(self.operation(dependent), reason)
+
+
+def _results_of(future: Future[list[StepResult]], keys: list[str]) -> list[StepResult]:
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a bug must not hang the apply
+        logger.exception("A step raised unexpectedly; this is a bug in reconciler.")
+        return [
+            StepResult(key, Outcome.FAILED, message=f"internal error: {error}")
+            for key in keys
+        ]

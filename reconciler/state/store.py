@@ -1,0 +1,260 @@
+"""The state store: what reconciler owns, in SQLite, one transaction per change.
+
+In: resource records from the executor as each operation finishes, create
+intents before their call is sent. Out: the recorded resources for refresh,
+the open intents for crash recovery, and a serial that moves on every write
+so a saved plan can tell that state moved since.
+
+Only the small interface below is used by the engine, so another backend
+(PostgreSQL for teams sharing one state) can stand behind it later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.model.address import Address
+from reconciler.model.resource import CurrentResource
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resources (
+    address TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    client_token TEXT PRIMARY KEY,
+    api_action TEXT NOT NULL,
+    addresses TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    resource_ids TEXT,
+    created_at REAL NOT NULL,
+    completed_at REAL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A create call recorded before it was sent, so a crash cannot lose it."""
+
+    client_token: str
+    api_action: str
+    addresses: tuple[Address, ...]
+    params: Mapping[str, Any]
+
+
+class StateStore:
+    """SQLite-backed state; safe to share between the executor's threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._initialise_meta()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _initialise_meta(self) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('serial', '0')")
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('lineage', ?)", (str(uuid.uuid4()),)
+            )
+
+    def _bump_serial(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"
+        )
+
+    # Reading
+
+    @property
+    def serial(self) -> int:
+        return int(self._meta("serial"))
+
+    @property
+    def lineage(self) -> str:
+        return self._meta("lineage")
+
+    def _meta(self, key: str) -> str:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,))
+            return str(row.fetchone()[0])
+
+    def resources(self) -> dict[Address, CurrentResource]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT address, resource_id, attributes FROM resources"
+            ).fetchall()
+        return {
+            address: CurrentResource(address, resource_id, json.loads(attributes))
+            for address, resource_id, attributes in (
+                (Address.parse(row[0]), row[1], row[2]) for row in rows
+            )
+        }
+
+    def resource(self, address: Address) -> CurrentResource | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT resource_id, attributes FROM resources WHERE address = ?",
+                (str(address),),
+            ).fetchone()
+        if row is None:
+            return None
+        return CurrentResource(address, row[0], json.loads(row[1]))
+
+    # Writing: each call is one transaction and moves the serial on.
+
+    def put_resource(
+        self, address: Address, resource_id: str, attributes: Mapping[str, Any]
+    ) -> None:
+        with self._transaction() as db:
+            self._put(db, address, resource_id, attributes)
+            self._bump_serial(db)
+        logger.debug("Recorded %s as %s.", address, resource_id)
+
+    def _put(
+        self,
+        db: sqlite3.Connection,
+        address: Address,
+        resource_id: str,
+        attributes: Mapping[str, Any],
+    ) -> None:
+        db.execute(
+            "INSERT INTO resources VALUES (?, ?, ?, ?, ?) ON CONFLICT(address) DO "
+            "UPDATE SET resource_id = excluded.resource_id, "
+            "attributes = excluded.attributes, updated_at = excluded.updated_at",
+            (
+                str(address),
+                address.kind,
+                resource_id,
+                json.dumps(dict(attributes), sort_keys=True),
+                time.time(),
+            ),
+        )
+
+    def update_attributes(self, address: Address, changed: Mapping[str, Any]) -> None:
+        """Merge ``changed`` into the recorded attributes of one resource."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT attributes FROM resources WHERE address = ?", (str(address),)
+            ).fetchone()
+            if row is None:
+                return
+            attributes = json.loads(row[0])
+            attributes.update(changed)
+            db.execute(
+                "UPDATE resources SET attributes = ?, updated_at = ? WHERE address = ?",
+                (json.dumps(attributes, sort_keys=True), time.time(), str(address)),
+            )
+            self._bump_serial(db)
+
+    def remove_resource(self, address: Address) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM resources WHERE address = ?", (str(address),))
+            self._bump_serial(db)
+        logger.debug("Forgot %s.", address)
+
+    # The intent journal
+
+    def open_intent(self, intent: Intent) -> None:
+        """Record a create call before it is sent."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO journal VALUES (?, ?, ?, ?, 'open', NULL, ?, NULL)",
+                (
+                    intent.client_token,
+                    intent.api_action,
+                    json.dumps([str(a) for a in intent.addresses]),
+                    json.dumps(dict(intent.params), sort_keys=True),
+                    time.time(),
+                ),
+            )
+
+    def complete_intent(
+        self,
+        client_token: str,
+        created: Sequence[tuple[Address, str, Mapping[str, Any]]],
+    ) -> None:
+        """Record the ids a create answered with, and close its intent, at once."""
+        with self._transaction() as db:
+            for address, resource_id, attributes in created:
+                self._put(db, address, resource_id, attributes)
+            db.execute(
+                "UPDATE journal SET status = 'done', resource_ids = ?, completed_at = ? "
+                "WHERE client_token = ?",
+                (
+                    json.dumps([resource_id for _, resource_id, _ in created]),
+                    time.time(),
+                    client_token,
+                ),
+            )
+            self._bump_serial(db)
+
+    def abandon_intent(self, client_token: str) -> None:
+        """Close an intent whose call is known to have created nothing."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE journal SET status = 'abandoned', completed_at = ? "
+                "WHERE client_token = ?",
+                (time.time(), client_token),
+            )
+
+    def open_intents(self) -> list[Intent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT client_token, api_action, addresses, params FROM journal "
+                "WHERE status = 'open' ORDER BY created_at"
+            ).fetchall()
+        return [
+            Intent(
+                client_token=token,
+                api_action=action,
+                addresses=tuple(Address.parse(a) for a in json.loads(addresses)),
+                params=json.loads(params),
+            )
+            for token, action, addresses, params in rows
+        ]
