@@ -1,0 +1,77 @@
+"""The console reporter: live progress of an apply on stderr, and its summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.apply.executor import ApplyResult
+from reconciler.apply.reporter import Reporter
+from reconciler.model.change import Operation
+
+
+class ConsoleReporter(Reporter):
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def call_started(self, api_action: str, operations: Sequence[Operation]) -> None:
+        names = ", ".join(str(op.address) for op in operations[:5])
+        more = f" and {len(operations) - 5} more" if len(operations) > 5 else ""
+        self.console.print(
+            f"  [cyan]->[/cyan] {api_action} x{len(operations)}: {escape(names)}{more}"
+        )
+
+    def operation_done(self, operation: Operation) -> None:
+        self.console.print(
+            f"  [green]ok[/green] {escape(str(operation.address))}"
+            f" [dim]{operation.api_action}[/dim]"
+        )
+
+    def operation_retrying(
+        self, operation: Operation, message: str, delay: float
+    ) -> None:
+        self.console.print(
+            f"  [yellow]retry[/yellow] {escape(str(operation.address))}"
+            f" {operation.api_action} in {delay:.1f}s: {escape(message)}"
+        )
+
+    def operation_failed(self, operation: Operation, message: str) -> None:
+        self.console.print(
+            f"  [red]failed[/red] {escape(str(operation.address))}"
+            f" {operation.api_action}: {escape(message)}"
+        )
+
+    def operation_skipped(self, operation: Operation, reason: str) -> None:
+        self.console.print(
+            f"  [dim]skipped {escape(str(operation.address))}"
+            f" {operation.api_action}: {escape(reason)}[/dim]"
+        )
+
+
+def print_summary(
+    console: Console, result: ApplyResult, predicted: dict[str, int]
+) -> None:
+    """Done, failed, skipped, API calls against the prediction, and time."""
+    colour = "green" if result.succeeded else "red"
+    console.print(
+        f"[{colour}][bold]Apply {'complete' if result.succeeded else 'incomplete'}:"
+        f"[/bold] {len(result.done)} operations done, {len(result.failed)} failed,"
+        f" {len(result.skipped)} skipped in {result.seconds:.1f}s.[/{colour}]"
+    )
+    actions = sorted(set(result.calls) | set(predicted))
+    made = ", ".join(
+        f"{action} {result.calls[action]}"
+        + (f"/{predicted[action]}" if action in predicted else "")
+        for action in actions
+    )
+    console.print(f"API calls made (made/expected): {made}.")
+    for key, failure in sorted(result.failed.items()):
+        request_ids = ", ".join(failure.request_ids) or "none"
+        console.print(
+            f"  [red]{escape(key)}[/red]: code {failure.code}: "
+            f"{escape(failure.message)} (request ids: {request_ids})"
+        )
+    for key, reason in sorted(result.skipped.items()):
+        console.print(f"  [dim]{escape(key)} skipped: {escape(reason)}[/dim]")

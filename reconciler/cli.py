@@ -1,0 +1,354 @@
+"""The ``reconciler`` command: commands and exit codes only, no logic.
+
+Exit codes follow design.md: 0 success, 1 error (and for ``plan
+--detailed-exitcode``, 2 when there are changes). Every user mistake is a
+diagnostic on stderr; machine output goes to stdout alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import networkx as nx
+from rich.console import Console
+
+from reconciler.apply.console import ConsoleReporter, print_summary
+from reconciler.apply.cvm_steps import CvmSteps
+from reconciler.apply.executor import Executor
+from reconciler.apply.recovery import resolve_open_intents
+from reconciler.cloud.errors import ApiError, TransportError
+from reconciler.diagnostics import Diagnostic, DiagnosticError
+from reconciler.manifest import validate_paths
+from reconciler.plan.plan import Plan
+from reconciler.plan.planner import plan_changes, plan_destroy
+from reconciler.plan.render import NO_CHANGES, render_json, render_text
+from reconciler.workspace import Workspace, open_workspace
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="reconciler")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug).")
+def main(verbose: int) -> None:
+    """Declarative, batch-first reconciler for Tencent Cloud's legacy APIs."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def cloud_options(command: F) -> F:
+    """Options shared by every command that talks to a cloud."""
+    decorators = [
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        click.option(
+            "--endpoint",
+            help="'local' for the embedded local cloud, or a URL such as "
+            "http://127.0.0.1:8123 (default: the manifest's provider.endpoint, "
+            "else the real Tencent Cloud).",
+        ),
+        click.option("--region", help="Region, e.g. ap-guangzhou."),
+        click.option(
+            "--state",
+            "state_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="State database (default: .reconciler/state.db beside the manifest).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn every expected failure into a message and exit code 1."""
+    try:
+        yield
+    except DiagnosticError as error:
+        for diagnostic in error.diagnostics:
+            stderr.print(diagnostic.render(), markup=False)
+        sys.exit(1)
+    except (ApiError, TransportError) as error:
+        stderr.print(f"error: {error}", markup=False)
+        sys.exit(1)
+
+
+@contextmanager
+def workspace_for(
+    paths: Sequence[Path],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+    parallelism: int = 10,
+) -> Iterator[Workspace]:
+    workspace = open_workspace(paths, endpoint, region, state_path, parallelism)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+def validate(paths: tuple[Path, ...], output: str) -> None:
+    """Check manifests against the schema and the semantic rules."""
+    diagnostics = validate_paths(list(paths))
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    if output == "json":
+        click.echo(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    else:
+        for diagnostic in diagnostics:
+            stderr.print(diagnostic.render(), markup=False)
+        if not errors:
+            stdout.print("The manifest is valid.")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@cloud_options
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 with no changes, 2 with changes, 1 on error.",
+)
+def plan(
+    paths: tuple[Path, ...],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Show what apply would change."""
+    with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
+        _warn_open_intents(ws)
+        the_plan = _plan(ws)
+        _print_plan(the_plan, output)
+    sys.exit(2 if detailed_exitcode and not the_plan.is_empty else 0)
+
+
+@main.command()
+@cloud_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=10, show_default=True)
+def apply(
+    paths: tuple[Path, ...],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+) -> None:
+    """Bring the cloud to the manifest."""
+    with reported_errors(), workspace_for(
+        paths, endpoint, region, state_path, parallelism
+    ) as ws:
+        steps = _steps(ws)
+        resolve_open_intents(steps)
+        _execute(ws, steps, _plan(ws), auto_approve, verb="apply")
+
+
+@main.command()
+@cloud_options
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=10, show_default=True)
+def destroy(
+    paths: tuple[Path, ...],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+) -> None:
+    """Delete everything the state owns."""
+    with reported_errors(), workspace_for(
+        paths, endpoint, region, state_path, parallelism
+    ) as ws:
+        steps = _steps(ws)
+        resolve_open_intents(steps)
+        _execute(ws, steps, plan_destroy(ws.store, ws.cvm), auto_approve, "destroy")
+
+
+@main.command()
+@cloud_options
+@click.option("--format", "output", type=click.Choice(["dot", "json"]), default="dot")
+def graph(
+    paths: tuple[Path, ...],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+    output: str,
+) -> None:
+    """Print the plan's graph of operations."""
+    with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
+        the_graph = _plan(ws).graph
+    if output == "json":
+        edges = [{"from": a, "to": b} for a, b in sorted(the_graph.edges)]
+        click.echo(json.dumps({"nodes": sorted(the_graph), "edges": edges}, indent=2))
+        return
+    click.echo("digraph plan {")
+    for node in nx.lexicographical_topological_sort(the_graph):
+        click.echo(f'  "{node}";')
+    for before, after in sorted(the_graph.edges):
+        click.echo(f'  "{before}" -> "{after}";')
+    click.echo("}")
+
+
+@main.group()
+def state() -> None:
+    """Inspect what the state records."""
+
+
+@state.command("list")
+@cloud_options
+def state_list(
+    paths: tuple[Path, ...],
+    endpoint: str | None,
+    region: str | None,
+    state_path: Path | None,
+) -> None:
+    """List the recorded resources."""
+    with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
+        for address, record in sorted(ws.store.resources().items()):
+            click.echo(f"{address}\t{record.resource_id}")
+
+
+@main.group()
+def emulator() -> None:
+    """The local cloud."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8123, show_default=True)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(".reconciler/cloud.db"),
+    show_default=True,
+    help="SQLite file holding the cloud's resources; kept across restarts.",
+)
+@click.option(
+    "--faults",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Fault rules (YAML or JSON) to inject.",
+)
+@click.option("--secret-id", help="Accept this SecretId (default: the local pair).")
+@click.option("--secret-key", help="Accept this SecretKey (default: the local pair).")
+@click.option(
+    "--time-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply every asynchronous duration (0.1 = ten times faster).",
+)
+def emulator_serve(
+    host: str,
+    port: int,
+    db: Path,
+    faults: Path | None,
+    secret_id: str | None,
+    secret_key: str | None,
+    time_scale: float,
+) -> None:
+    """Run the local cloud until interrupted."""
+    from reconciler.emulator import serve
+
+    with reported_errors():
+        serve(host, port, db, faults, secret_id, secret_key, time_scale)
+
+
+# Steps shared by the commands
+
+
+def _steps(ws: Workspace) -> CvmSteps:
+    ids = {address: r.resource_id for address, r in ws.store.resources().items()}
+    return CvmSteps(ws.cvm, ws.store, ids)
+
+
+def _plan(ws: Workspace) -> Plan:
+    return plan_changes(ws.manifest.resources, ws.store, ws.cvm, ws.manifest.digest)
+
+
+def _print_plan(the_plan: Plan, output: str) -> None:
+    if output == "json":
+        click.echo(render_json(the_plan))
+    else:
+        stdout.print(render_text(the_plan))
+
+
+def _warn_open_intents(ws: Workspace) -> None:
+    intents = ws.store.open_intents()
+    if intents:
+        stderr.print(
+            f"warning: an interrupted apply left {len(intents)} create call(s) "
+            "unresolved; the next apply settles them before it plans."
+        )
+
+
+def _execute(
+    ws: Workspace, steps: CvmSteps, the_plan: Plan, auto_approve: bool, verb: str
+) -> None:
+    stdout.print(render_text(the_plan))
+    if the_plan.is_empty:
+        return
+    _confirm(auto_approve, verb)
+
+    stderr.print(f"\n[bold]Applying to the {ws.endpoint_label}...[/bold]")
+    executor = Executor(the_plan.graph, steps, ConsoleReporter(stderr), ws.settings)
+    result = executor.run()
+    print_summary(stderr, result, dict(the_plan.predicted_calls()))
+    if not result.succeeded:
+        sys.exit(1)
+
+    _check_converged(ws, verb)
+
+
+def _confirm(auto_approve: bool, verb: str) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise DiagnosticError(
+            Diagnostic(
+                f"{verb} needs approval",
+                "Standard input is not a terminal, so reconciler cannot ask. "
+                "Review the plan above and run again with --auto-approve.",
+            )
+        )
+    answer = click.prompt(f"Do you want to {verb} these changes? Only 'yes' proceeds")
+    if answer.strip() != "yes":
+        stderr.print(f"Nothing was changed; {verb} cancelled.")
+        sys.exit(1)
+
+
+def _check_converged(ws: Workspace, verb: str) -> None:
+    """A fresh plan after a successful apply must be empty."""
+    desired = [] if verb == "destroy" else ws.manifest.resources
+    again = plan_changes(desired, ws.store, ws.cvm)
+    if again.is_empty:
+        stderr.print(f"[green]{NO_CHANGES}[/green]")
+        return
+    left = ", ".join(str(change.address) for change in again.changes)
+    raise DiagnosticError(
+        Diagnostic(
+            "the cloud did not converge",
+            f"These resources still differ after the {verb}: {left}. Run "
+            "'reconciler plan' to see how, then apply again.",
+        )
+    )

@@ -1,0 +1,148 @@
+"""A workspace: one manifest with its state store and the cloud it talks to.
+
+Called by the CLI for every command that plans or applies. It decides which
+cloud (the embedded local one, a URL, or the real endpoints), which key
+pair and region, and where state lives (``.reconciler/`` beside the
+manifest unless ``--state`` says otherwise).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from reconciler.apply.executor import ExecutorSettings
+from reconciler.cloud.client import Credentials, LegacyClient
+from reconciler.cloud.cvm import CvmApi
+from reconciler.diagnostics import Diagnostic, DiagnosticError
+from reconciler.emulator import (
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    EmulatorConfig,
+    start_in_thread,
+)
+from reconciler.manifest import Manifest, load_manifest
+from reconciler.state.store import StateStore
+
+logger = logging.getLogger(__name__)
+
+LOCAL = "local"
+STATE_DIR = ".reconciler"
+TIME_SCALE_VARIABLE = "RECONCILER_EMULATOR_TIME_SCALE"
+
+
+@dataclass
+class Workspace:
+    manifest: Manifest
+    store: StateStore
+    cvm: CvmApi
+    settings: ExecutorSettings
+    endpoint_label: str
+    _emulator: object | None = None
+
+    def close(self) -> None:
+        self.store.close()
+        if self._emulator is not None:
+            self._emulator.stop()  # type: ignore[attr-defined]
+
+
+def open_workspace(
+    paths: Sequence[Path],
+    endpoint: str | None = None,
+    region: str | None = None,
+    state_path: Path | None = None,
+    parallelism: int = 10,
+) -> Workspace:
+    """Load the manifest and connect its state store and cloud."""
+    manifest = load_manifest(paths)
+    state_dir = manifest.base_dir / STATE_DIR
+    endpoint = endpoint or manifest.provider_endpoint
+    region = region or manifest.provider_region or os.environ.get("TENCENTCLOUD_REGION")
+    if not region:
+        raise DiagnosticError(_missing_region())
+
+    emulator = None
+    if endpoint == LOCAL:
+        emulator = start_in_thread(state_dir / "cloud.db", _embedded_config())
+        endpoint = emulator.url
+    credentials = _credentials_for(endpoint)
+    client = LegacyClient(credentials=credentials, region=region, endpoint=endpoint)
+
+    return Workspace(
+        manifest=manifest,
+        store=StateStore(state_path or state_dir / "state.db"),
+        cvm=CvmApi(client),
+        settings=_settings_for(endpoint, parallelism),
+        endpoint_label="local cloud" if emulator else (endpoint or "Tencent Cloud"),
+        _emulator=emulator,
+    )
+
+
+def _embedded_config() -> EmulatorConfig:
+    scale = os.environ.get(TIME_SCALE_VARIABLE, "1")
+    try:
+        time_scale = float(scale)
+    except ValueError:
+        raise DiagnosticError(
+            Diagnostic(
+                f"{TIME_SCALE_VARIABLE} is not a number",
+                f"Found {scale!r}; set it to a factor such as 0.1 (ten times "
+                "faster) or unset it.",
+            )
+        ) from None
+    return EmulatorConfig(time_scale=time_scale)
+
+
+def _is_loopback(endpoint: str | None) -> bool:
+    if not endpoint:
+        return False
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _credentials_for(endpoint: str | None) -> Credentials:
+    secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
+    secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
+    token = os.environ.get("TENCENTCLOUD_SECURITY_TOKEN")
+    if secret_id and secret_key:
+        return Credentials(secret_id, secret_key, token)
+
+    # The local cloud accepts a fixed, documented key pair; it is no secret.
+    if _is_loopback(endpoint):
+        return Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
+    raise DiagnosticError(
+        Diagnostic(
+            "no credentials for Tencent Cloud",
+            "Set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (and "
+            "TENCENTCLOUD_SECURITY_TOKEN for temporary keys), or run against "
+            "the local cloud with --endpoint local.",
+        )
+    )
+
+
+def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:
+    if _is_loopback(endpoint):
+        # The local cloud answers in milliseconds; polling at cloud pace
+        # would only add waiting.
+        return ExecutorSettings(
+            parallelism=parallelism, poll_initial=0.05, poll_max=0.5, retry_base=0.1
+        )
+    return ExecutorSettings(parallelism=parallelism)
+
+
+def _missing_region() -> Diagnostic:
+    return Diagnostic(
+        "no region",
+        "Set provider.region in the manifest, pass --region, or set "
+        "TENCENTCLOUD_REGION (e.g. ap-guangzhou).",
+    )
