@@ -18,13 +18,13 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import networkx as nx
 
-from reconciler.apply.cvm_steps import CvmSteps
 from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.apply.reporter import Reporter
 from reconciler.cloud.errors import ApiError
@@ -32,6 +32,18 @@ from reconciler.model.change import Operation
 from reconciler.plan.batching import form_batches
 
 logger = logging.getLogger(__name__)
+
+
+class Steps(Protocol):
+    """What the executor needs of a cloud: send a batch, poll, record a goal."""
+
+    def run(self, batch: list[Operation]) -> list[StepResult]: ...
+
+    def poll_instances(
+        self, waiting: Mapping[str, Operation]
+    ) -> tuple[list[StepResult], int]: ...
+
+    def record_goal(self, operation: Operation) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ class Executor:
     def __init__(
         self,
         graph: nx.DiGraph,
-        steps: CvmSteps,
+        steps: Steps,
         reporter: Reporter | None = None,
         settings: ExecutorSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -174,16 +186,14 @@ class Executor:
                 results.append(
                     StepResult(key, Outcome.FAILED, message="timed out waiting")
                 )
-        self._take_results(list(self.waiting), results, polled=True)
+        self._take_results(list(self.waiting), results)
 
         self.poll_interval = min(
             self.poll_interval * self.settings.poll_factor, self.settings.poll_max
         )
         self.next_poll = now + self.poll_interval
 
-    def _take_results(
-        self, keys: list[str], results: list[StepResult], polled: bool = False
-    ) -> None:
+    def _take_results(self, keys: list[str], results: list[StepResult]) -> None:
         by_key = {result.operation_key: result for result in results}
         for key in keys:
             result = by_key.get(key)

@@ -1,0 +1,115 @@
+"""The executor's scheduling against scripted steps (no cloud, no sleeps)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import networkx as nx
+
+from reconciler.apply.executor import Executor, ExecutorSettings
+from reconciler.apply.outcome import Outcome, StepResult
+from reconciler.model.address import Address
+from reconciler.model.change import Operation
+
+FAST = ExecutorSettings(retry_base=0.0, poll_initial=0.0, poll_max=0.0)
+
+
+def chain(graph: nx.DiGraph, *operations: Operation) -> None:
+    for operation in operations:
+        graph.add_node(operation.key, operation=operation)
+    for before, after in zip(operations, operations[1:]):
+        graph.add_edge(before.key, after.key)
+
+
+def start(name: str) -> Operation:
+    return Operation(Address("instance", name), "StartInstances", wait_for="running")
+
+
+def rename(name: str) -> Operation:
+    return Operation(Address("instance", name), "ModifyInstanceAttributes")
+
+
+class ScriptedSteps:
+    """Fails the listed keys once (transiently) or always (permanently)."""
+
+    def __init__(self, flaky: set[str] = frozenset(), broken: set[str] = frozenset()):
+        self.flaky = set(flaky)
+        self.broken = set(broken)
+        self.calls: list[list[str]] = []
+        self.goals: list[str] = []
+
+    def run(self, batch: list[Operation]) -> list[StepResult]:
+        self.calls.append([op.key for op in batch])
+        results = []
+        for op in batch:
+            if op.key in self.broken:
+                results.append(StepResult(op.key, Outcome.FAILED, code=5100))
+            elif op.key in self.flaky:
+                self.flaky.discard(op.key)
+                results.append(StepResult(op.key, Outcome.RETRY, code=5100))
+            else:
+                results.append(StepResult(op.key, Outcome.ACCEPTED))
+        return results
+
+    def poll_instances(
+        self, waiting: Mapping[str, Operation]
+    ) -> tuple[list[StepResult], int]:
+        return [StepResult(key, Outcome.DONE) for key in waiting], 1
+
+    def record_goal(self, operation: Operation) -> None:
+        self.goals.append(operation.key)
+
+
+def test_ready_operations_of_one_action_share_a_call() -> None:
+    graph = nx.DiGraph()
+    for name in ("a", "b", "c"):
+        chain(graph, start(name))
+    steps = ScriptedSteps()
+
+    result = Executor(graph, steps, settings=FAST).run()
+
+    assert result.succeeded
+    assert steps.calls == [[f"instance.{n}:StartInstances" for n in "abc"]]
+    assert sorted(steps.goals) == sorted(graph.nodes)
+
+
+def test_a_transient_item_is_requeued_alone() -> None:
+    graph = nx.DiGraph()
+    for name in ("a", "b", "c"):
+        chain(graph, start(name))
+    steps = ScriptedSteps(flaky={"instance.b:StartInstances"})
+
+    result = Executor(graph, steps, settings=FAST).run()
+
+    assert result.succeeded
+    assert steps.calls[1:] == [["instance.b:StartInstances"]]
+
+
+def test_a_permanent_failure_skips_only_its_own_dependents() -> None:
+    graph = nx.DiGraph()
+    chain(graph, start("a"), rename("a"))
+    chain(graph, start("b"), rename("b"))
+    steps = ScriptedSteps(broken={"instance.a:StartInstances"})
+
+    result = Executor(graph, steps, settings=FAST).run()
+
+    assert list(result.failed) == ["instance.a:StartInstances"]
+    assert list(result.skipped) == ["instance.a:ModifyInstanceAttributes"]
+    assert "instance.b:ModifyInstanceAttributes" in result.done
+
+
+def test_attempts_are_bounded() -> None:
+    graph = nx.DiGraph()
+    chain(graph, start("a"))
+
+    class AlwaysFlaky(ScriptedSteps):
+        def run(self, batch: list[Operation]) -> list[StepResult]:
+            self.calls.append([op.key for op in batch])
+            return [StepResult(op.key, Outcome.RETRY, code=5100) for op in batch]
+
+    steps = AlwaysFlaky()
+    settings = ExecutorSettings(max_attempts=3, retry_base=0.0, poll_initial=0.0)
+    result = Executor(graph, steps, settings=settings).run()
+
+    assert len(steps.calls) == 3
+    assert list(result.failed) == ["instance.a:StartInstances"]
