@@ -58,8 +58,7 @@ def string_to_sign(method: str, host: str, params: Mapping[str, str]) -> str:
     signed = {
         name.replace("_", "."): value
         for name, value in params.items()
-        if name != "Signature"
-        and not (method == "POST" and str(value).startswith("@"))
+        if name != "Signature" and not (method == "POST" and str(value).startswith("@"))
     }
 
     query = "&".join(f"{name}={signed[name]}" for name in sorted(signed))
@@ -74,9 +73,7 @@ def sign(
 ) -> str:
     """Return the base64 signature; ``SignatureMethod`` in params picks SHA-256."""
     digest = (
-        hashlib.sha256
-        if params.get("SignatureMethod") == HMAC_SHA256
-        else hashlib.sha1
+        hashlib.sha256 if params.get("SignatureMethod") == HMAC_SHA256 else hashlib.sha1
     )
     text = string_to_sign(method, host, params)
     mac = hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"), digest)

@@ -167,7 +167,9 @@ def test_v7_two_digit_indexes_sort_bytewise() -> None:
     )
 
     text = string_to_sign("POST", CVM, params)
-    assert "instanceIds.1=ins-00000001&instanceIds.10=ins-00000010&instanceIds.2" in text
+    assert (
+        "instanceIds.1=ins-00000001&instanceIds.10=ins-00000010&instanceIds.2" in text
+    )
     assert (
         sign(SECRET_KEY, "POST", CVM, params)
         == "iEJ/JE/V5T+P0JXNxeNg4ApwisYf1s3gignZQyKyWBA="
