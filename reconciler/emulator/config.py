@@ -1,0 +1,75 @@
+"""Settings of one emulator instance: durations, keys, faults, limits.
+
+``create_app``, ``start_in_thread`` and ``serve`` take an ``EmulatorConfig``;
+everything in it may be left at its default, which is what the embedded local
+cloud uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The key pair the embedded local cloud accepts when no other pair is given.
+# It is printed by ``serve`` and documented; it opens nothing but an emulator.
+DEFAULT_SECRET_ID = "AKIDreconcilerLocalEmulator0000000000"
+DEFAULT_SECRET_KEY = "reconcilerLocalEmulatorSecretKey"
+
+# Seconds each asynchronous action takes before the resource settles, at
+# time_scale 1.0. Roughly the order of magnitude of the real cloud divided by
+# a hundred, so a demo apply finishes in seconds while transitions stay
+# visible to a poller.
+DEFAULT_DURATIONS: dict[str, float] = {
+    "RunInstancesHour": 2.0,
+    "RunInstances": 2.0,
+    "StartInstances": 1.0,
+    "StopInstances": 1.0,
+    "RestartInstances": 1.5,
+    "ReturnInstance": 1.0,
+    "ResetInstancePassword": 1.0,
+    "ResetInstances": 3.0,
+    "BindInstanceKey": 0.5,
+    "UnBindInstanceKey": 0.5,
+    "CreateLoadBalancer": 1.0,
+    "DeleteLoadBalancers": 1.0,
+    "ModifyLoadBalancerAttributes": 0.5,
+    "CreateLoadBalancerListeners": 0.5,
+    "DeleteLoadBalancerListeners": 0.5,
+    "RegisterInstancesWithLoadBalancer": 0.5,
+    "DeregisterInstancesFromLoadBalancer": 0.5,
+    "ModifyLoadBalancerBackends": 0.5,
+    "CreateEip": 0.5,
+    "EipBindInstance": 0.5,
+    "EipUnBindInstance": 0.5,
+}
+
+
+@dataclass
+class EmulatorConfig:
+    """How one emulator behaves.
+
+    ``time_scale`` multiplies every duration (task durations and fault delays);
+    0.01 makes a test suite fast while keeping the order of events.
+    ``durations`` overrides entries of ``DEFAULT_DURATIONS`` by action name.
+    ``faults`` is a fault document (mapping with ``seed`` and ``rules``), a
+    path to a YAML/JSON file holding one, or None.
+    ``rate_limit`` is calls per second allowed per (SecretId, Action), with a
+    burst of the same size; None switches the limit off.
+    """
+
+    time_scale: float = 1.0
+    durations: Mapping[str, float] = field(default_factory=dict)
+    faults: Mapping[str, Any] | Path | str | None = None
+    credentials: Mapping[str, str] = field(
+        default_factory=lambda: {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
+    )
+    timestamp_window: int = 300
+    rate_limit: float | None = None
+    recent_calls: int = 10000
+
+    def duration(self, action: str) -> float:
+        """Scaled seconds that the asynchronous part of ``action`` takes."""
+        seconds = self.durations.get(action, DEFAULT_DURATIONS.get(action, 0.0))
+        return max(0.0, float(seconds) * self.time_scale)

@@ -1,0 +1,432 @@
+"""CVM actions of the emulator (legacy-api.md section 8).
+
+Instances are stored as kind ``instance``. Asynchronous work is a stored
+transition (status now, status later, at time T); see ``store.Resource``.
+Returned instances show status 6 while returning and then disappear: they
+are no longer listed by ``DescribeInstances`` and every action on their id
+answers 5000, as the real cloud does for returned (gone) instances.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.cloud.zones import zone_name, zone_region
+
+from .context import Call, Handler
+from .faults import HIDDEN, SLOW_DELETE, TASK_FAILURE
+from .protocol import ApiError, Params, batch_body, format_time, invalid, success
+from .store import Resource
+
+logger = logging.getLogger(__name__)
+
+INSTANCE = "instance"
+
+# Instance status codes (section 8.2).
+FAULT = 1
+RUNNING = 2
+CREATING = 3
+STOPPED = 4
+RETURNED = 5
+RETURNING = 6
+RESTARTING = 7
+STARTING = 8
+STOPPING = 9
+RESETTING_PASSWORD = 10
+REINSTALLING = 14
+
+# The public images the examples use. Ids have the unified ``img-`` + 8 form.
+IMAGES: dict[str, dict[str, Any]] = {
+    "img-ubuntu22": {"os": "Ubuntu Server 22.04 LTS 64bit", "legacyId": 101},
+    "img-debian12": {"os": "Debian 12.0 64bit", "legacyId": 102},
+    "img-centos79": {"os": "CentOS 7.9 64bit", "legacyId": 103},
+    "img-tlinux31": {"os": "TencentOS Server 3.1 (TK4)", "legacyId": 104},
+}
+
+NAME_MAX = 60
+BANDWIDTH_TYPES = ("PayByHour", "PayByTraffic")
+STATUS_ERROR = "(EC_CVM_STATUS_ERROR)"
+
+
+# -- lookups and rendering ------------------------------------------------
+
+
+def find_instance(call: Call, instance_id: str) -> Resource | None:
+    """An existing instance of the call's region, settled to now."""
+    resource = call.store.get(INSTANCE, instance_id)
+    if resource is None or resource.region != call.region:
+        return None
+    resource.settled(call.now)
+    return resource if resource.exists(call.now) else None
+
+
+def require_instance(call: Call, instance_id: str) -> Resource:
+    resource = find_instance(call, instance_id)
+    if resource is None:
+        raise ApiError(5000, f"(EC_CVM_INSTANCE_NOT_FOUND) {instance_id} not found")
+    return resource
+
+
+def render_instance(resource: Resource) -> dict[str, Any]:
+    """An ``instanceSet[]`` item with the fields of section 8.3."""
+    data = resource.data
+    return {
+        "instanceName": resource.name,
+        "unInstanceId": resource.id,
+        "instanceId": data["instanceId"],
+        "uuid": data["uuid"],
+        "lanIp": data["lanIp"],
+        "wanIpSet": list(data["wanIpSet"]),
+        "cpu": data["cpu"],
+        "mem": data["mem"],
+        "bandwidth": data["bandwidth"],
+        "deviceClass": data["instanceType"],
+        "unImgId": data["imageId"],
+        "imageId": IMAGES.get(data["imageId"], {}).get("legacyId", 0),
+        "status": resource.status,
+        "Region": resource.region,
+        "createTime": format_time(data["createTime"]),
+        "statusTime": format_time(data["statusTime"]),
+        "deadlineTime": format_time(None),
+        "autoRenew": 0,
+        "projectId": data["projectId"],
+        "os": IMAGES.get(data["imageId"], {}).get("os", ""),
+        "cvmPayMode": 2,
+        "networkPayMode": 2 if data["bandwidthType"] == "PayByTraffic" else 3,
+        "zoneId": data["zoneId"],
+        "zoneName": zone_name(data["zoneId"]),
+        "vpcId": data.get("vpcId", ""),
+        "subnetId": data.get("subnetId", ""),
+        "isVpcGateway": 0,
+        "diskInfo": {
+            "storageId": data["storageId"],
+            "storageType": 2,
+            "storageSize": data["storageSize"],
+            "rootId": data["rootId"],
+            "rootSize": data["rootSize"],
+            "rootType": 2,
+        },
+    }
+
+
+# -- DescribeInstances ----------------------------------------------------
+
+
+def describe_instances(call: Call) -> dict[str, Any]:
+    params = call.params
+    ids = params.list("instanceIds")
+    lan_ips = set(params.list("lanIps"))
+    search = params.str("searchWord")
+    status = params.int("status")
+    project_id = params.int("projectId")
+    zone = params.int("zoneId")
+    offset = params.int("offset", 0, low=0) or 0
+    limit = params.int("limit", 20, low=1, high=100) or 20
+
+    where: dict[str, Any] = {}
+    if search:
+        where["name"] = search
+    if status is not None:
+        where["status"] = status
+    if ids:
+        found = call.store.get_many(INSTANCE, ids)
+        rows = [_visible(call, found.get(i), where) for i in dict.fromkeys(ids)]
+        instances = [row for row in rows if row is not None]
+    else:
+        instances = call.store.list(INSTANCE, call.now, call.region, where)
+
+    instances = [
+        row
+        for row in instances
+        if (not lan_ips or row.data["lanIp"] in lan_ips)
+        and (project_id is None or row.data["projectId"] == project_id)
+        and (zone is None or row.data["zoneId"] == zone)
+    ]
+    page = instances[offset : offset + limit]
+    return success(
+        totalCount=len(instances),
+        instanceSet=[render_instance(row) for row in page],
+    )
+
+
+def _visible(
+    call: Call, resource: Resource | None, where: dict[str, Any]
+) -> Resource | None:
+    if resource is None or resource.region != call.region:
+        return None
+    resource.settled(call.now)
+    if not resource.exists(call.now):
+        return None
+    if resource.visible_at is not None and resource.visible_at > call.now:
+        return None
+    if "name" in where and where["name"] not in resource.name:
+        return None
+    if "status" in where and resource.status != where["status"]:
+        return None
+    return resource
+
+
+# -- RunInstancesHour -----------------------------------------------------
+
+
+def run_instances_hour(call: Call) -> dict[str, Any]:
+    params = call.params
+    token = params.str("clientToken", max_len=64)
+    if token:
+        stored = call.store.token_response(call.secret_id, call.action, token)
+        if stored is not None:
+            # Same token, same request: the original answer, nothing created.
+            return json.loads(stored)
+
+    spec = _instance_spec(call, params)
+    count = params.int("goodsNum", 1, low=1, high=100) or 1
+    ids = [_create_instance(call, spec) for _ in range(count)]
+
+    body = success(unInstanceIds=ids)
+    if token:
+        call.store.save_token(call.secret_id, call.action, token, json.dumps(body))
+    return body
+
+
+def _instance_spec(call: Call, params: Params) -> dict[str, Any]:
+    """Validate the RunInstances* parameters into the stored attributes."""
+    zone = params.req_int("zoneId")
+    try:
+        in_region = zone_region(zone_name(zone)) == call.region
+    except KeyError:
+        in_region = False
+    if not in_region:
+        raise invalid(f"(InvalidZone.NotFound) zoneId {zone} is not in {call.region}")
+
+    image = params.req("imageId")
+    if image not in IMAGES:
+        raise invalid(f"(InvalidImageId.NotFound) image {image} does not exist")
+    bandwidth_type = params.str("bandwidthType", "PayByHour")
+    if bandwidth_type not in BANDWIDTH_TYPES:
+        raise invalid(f"(100004) bandwidthType must be one of {BANDWIDTH_TYPES}")
+    password = params.str("password")
+    if password is not None and not 8 <= len(password) <= 30:
+        raise invalid("(InvalidPassword) password must have 8 to 30 characters")
+
+    spec = {
+        "zoneId": zone,
+        "cpu": params.req_int("cpu", low=1, high=64),
+        "mem": params.req_int("mem", low=1, high=512),
+        "imageId": image,
+        "storageSize": params.req_int("storageSize", low=0, high=16000),
+        "rootSize": params.int("rootSize", 50, low=20, high=1024),
+        "bandwidth": params.int("bandwidth", 0, low=0, high=1000),
+        "bandwidthType": bandwidth_type,
+        "wanIp": params.int("wanIp", 0, low=0, high=1),
+        "projectId": params.int("projectId", 0, low=0),
+        "instanceType": params.str("instanceType", "CVM.S1"),
+        "instanceName": params.str("instanceName", "", max_len=NAME_MAX),
+        "keyIds": [params.str("keyId")] if params.str("keyId") else [],
+    }
+    spec.update(_network_spec(call, params, zone))
+    return spec
+
+
+def _network_spec(call: Call, params: Params, zone: int) -> dict[str, Any]:
+    vpc_id = params.str("vpcId")
+    subnet_id = params.str("subnetId")
+    if not vpc_id and not subnet_id:
+        return {}
+    if not (vpc_id and subnet_id):
+        raise invalid("(100004) vpcId and subnetId must be given together")
+
+    # TODO(#4): check that the VPC and subnet exist, the subnet lies in the
+    # zone and has free addresses, and take the lanIp from its CIDR.
+    return {"vpcId": vpc_id, "subnetId": subnet_id}
+
+
+def _create_instance(call: Call, spec: dict[str, Any]) -> str:
+    instance_id = call.ids.new(call.store, "ins")
+    name = spec["instanceName"] or f"unnamed-{instance_id[4:]}"
+    data = {key: value for key, value in spec.items() if key != "instanceName"}
+    data.update(
+        instanceId="qcvm" + call.ids.hex(32),
+        uuid=_uuid(call),
+        lanIp=_lan_ip(call),
+        wanIpSet=[_wan_ip(call)] if spec["bandwidth"] or spec["wanIp"] else [],
+        storageId=call.ids.new(call.store, "disk"),
+        rootId=call.ids.new(call.store, "disk"),
+        createTime=call.now,
+        statusTime=call.now,
+    )
+
+    resource = Resource(INSTANCE, instance_id, call.region, name=name, data=data)
+    failed = call.effect(TASK_FAILURE, instance_id, name)
+    resource.transition(CREATING, FAULT if failed else RUNNING, call.done_at())
+    hidden = call.effect(HIDDEN, instance_id, name)
+    if hidden:
+        resource.visible_at = call.now + hidden.seconds * call.config.time_scale
+
+    call.store.put(resource)
+    call.created.append(instance_id)
+    return instance_id
+
+
+def _uuid(call: Call) -> str:
+    raw = call.ids.hex(32)
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def _lan_ip(call: Call) -> str:
+    serial = call.store.next_value("lan_ip", call.region)
+    return f"10.{(serial >> 16) & 255}.{(serial >> 8) & 255}.{serial & 255}"
+
+
+def _wan_ip(call: Call) -> str:
+    serial = call.store.next_value("wan_ip")
+    return f"119.{28 + ((serial >> 16) & 63)}.{(serial >> 8) & 255}.{serial & 255}"
+
+
+# -- batch power actions ---------------------------------------------------
+
+Check = Callable[[Resource], str | None]
+Apply = Callable[[Resource], None]
+
+
+def run_batch(call: Call, ids: list[str], check: Check, apply: Apply) -> dict:
+    """Validate and apply each id on its own; answer the ``detail`` map."""
+    found = call.store.get_many(INSTANCE, ids)
+    detail: dict[str, dict[str, Any]] = {}
+    for instance_id in ids:
+        resource = found.get(instance_id)
+        detail[instance_id] = _batch_item(call, instance_id, resource, check, apply)
+    return batch_body(detail)
+
+
+def _batch_item(
+    call: Call,
+    instance_id: str,
+    resource: Resource | None,
+    check: Check,
+    apply: Apply,
+) -> dict[str, Any]:
+    if resource is not None and resource.region == call.region:
+        resource.settled(call.now)
+    if (
+        resource is None
+        or resource.region != call.region
+        or not resource.exists(call.now)
+    ):
+        message = f"(EC_CVM_INSTANCE_NOT_FOUND) instance {instance_id} does not exist"
+        return {"code": 5000, "message": message, "requestId": 0}
+
+    problem = check(resource)
+    if problem is not None:
+        return {"code": 5100, "message": f"{STATUS_ERROR} {problem}", "requestId": 0}
+    fault = call.item_fault(resource)
+    if fault is not None:
+        return {"code": fault.code, "message": fault.message, "requestId": 0}
+
+    apply(resource)
+    call.store.put(resource)
+    return {"code": 0, "message": "", "requestId": call.task_number()}
+
+
+def _needs(status: int, label: str) -> Check:
+    def check(resource: Resource) -> str | None:
+        if resource.status == status:
+            return None
+        return f"instance {resource.id} is not {label} (status {resource.status})"
+
+    return check
+
+
+def _start_transition(call: Call, shown: int, final: int) -> Apply:
+    def apply(resource: Resource) -> None:
+        failed = call.effect(TASK_FAILURE, resource.id, resource.name)
+        resource.transition(shown, FAULT if failed else final, call.done_at())
+
+    return apply
+
+
+def start_instances(call: Call) -> dict[str, Any]:
+    ids = call.params.ids("instanceIds")
+    return run_batch(
+        call,
+        ids,
+        _needs(STOPPED, "stopped"),
+        _start_transition(call, STARTING, RUNNING),
+    )
+
+
+def stop_instances(call: Call) -> dict[str, Any]:
+    ids = call.params.ids("instanceIds")
+    call.params.int("forceStop", 0, low=0, high=1)
+    return run_batch(
+        call,
+        ids,
+        _needs(RUNNING, "running"),
+        _start_transition(call, STOPPING, STOPPED),
+    )
+
+
+# -- single-instance actions ----------------------------------------------
+
+
+def _not_busy(resource: Resource) -> None:
+    if resource.busy() or resource.status in (CREATING, RETURNING):
+        raise ApiError(
+            5100,
+            f"{STATUS_ERROR} instance {resource.id} is busy (status {resource.status})",
+        )
+
+
+def modify_instance_attributes(call: Call) -> dict[str, Any]:
+    params = call.params
+    resource = require_instance(call, params.req("instanceId"))
+    name = params.req("instanceName", max_len=NAME_MAX)
+    if resource.status == RETURNING:
+        _not_busy(resource)
+    call.raise_item_fault(resource)
+
+    resource.name = name
+    call.store.put(resource)
+    return success()
+
+
+def update_instance_bandwidth_hour(call: Call) -> dict[str, Any]:
+    params = call.params
+    resource = require_instance(call, params.req("instanceId"))
+    bandwidth = params.req_int("bandwidth", low=0, high=1000)
+    _not_busy(resource)
+    call.raise_item_fault(resource)
+
+    resource.data["bandwidth"] = bandwidth
+    if bandwidth and not resource.data["wanIpSet"]:
+        resource.data["wanIpSet"] = [_wan_ip(call)]
+    call.store.put(resource)
+    return success()
+
+
+def return_instance(call: Call) -> dict[str, Any]:
+    resource = require_instance(call, call.params.req("instanceId"))
+    _not_busy(resource)
+    call.raise_item_fault(resource)
+
+    slow = call.effect(SLOW_DELETE, resource.id, resource.name)
+    extra = slow.seconds * call.config.time_scale if slow else 0.0
+    gone_at = call.done_at() + extra
+    resource.transition(RETURNING, RETURNED, gone_at)
+    resource.gone_at = gone_at
+    call.store.put(resource)
+    # TODO(#4): cascade: free the instance's EIP binding and LB registrations.
+    return success()
+
+
+ACTIONS: dict[str, Handler] = {
+    "DescribeInstances": describe_instances,
+    "RunInstancesHour": run_instances_hour,
+    "StartInstances": start_instances,
+    "StopInstances": stop_instances,
+    "ModifyInstanceAttributes": modify_instance_attributes,
+    "UpdateInstanceBandwidthHour": update_instance_bandwidth_hour,
+    "ReturnInstance": return_instance,
+}

@@ -1,0 +1,188 @@
+"""Wire conventions of the legacy API: error codes, envelopes, parameters.
+
+The action handlers raise ``ApiError`` and read their parameters through
+``Params``, which understands the dotted list syntax of legacy-api.md
+section 3 (``instanceIds.0``, ``backends.1.weight``) with any non-negative
+indexes, ordered numerically.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+# codeDesc per legacy-api.md section 6.
+CODE_DESC: dict[int, str] = {
+    0: "Success",
+    4000: "InvalidParameter",
+    4100: "AuthFailure",
+    4101: "UnauthorizedOperation",
+    4200: "RequestExpired",
+    4300: "Forbidden",
+    4400: "LimitExceeded",
+    4500: "ReplayAttack",
+    4600: "UnsupportedProtocol",
+    5000: "ResourceNotFound",
+    5100: "OperationFailed",
+    5200: "ResourceInsufficient",
+    5300: "InsufficientBalance",
+    5400: "PartialSuccess",
+    6000: "InternalError",
+    6100: "ActionNotFound",
+    6200: "ServiceUnavailable",
+}
+
+MAX_IDS_PER_CALL = 100
+_INDEX = re.compile(r"^(\d+)(?:\.(.*))?$")
+
+
+class ApiError(Exception):
+    """An error answer for the whole call: ``{"code", "message", "codeDesc"}``."""
+
+    def __init__(self, code: int, message: str, code_desc: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.code_desc = code_desc or CODE_DESC.get(code, "Error")
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "codeDesc": self.code_desc}
+
+
+def invalid(message: str, code_desc: str = "InvalidParameter") -> ApiError:
+    return ApiError(4000, message, code_desc)
+
+
+def not_found(message: str, code_desc: str = "ResourceNotFound") -> ApiError:
+    return ApiError(5000, message, code_desc)
+
+
+def success(**fields: Any) -> dict[str, Any]:
+    return {"code": 0, "message": "", "codeDesc": "Success", **fields}
+
+
+def batch_body(detail: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Batch answer: outer 0 / 5100 (all failed) / 5400 (some failed)."""
+    failed = sum(1 for item in detail.values() if item["code"] != 0)
+    if failed == 0:
+        return {**success(), "detail": detail}
+    if failed == len(detail):
+        code, message = 5100, "all operations failed"
+    else:
+        code, message = 5400, "some operations failed"
+    return {
+        "code": code,
+        "message": message,
+        "codeDesc": CODE_DESC[code],
+        "detail": detail,
+    }
+
+
+def format_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "0000-00-00 00:00:00"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+class Params:
+    """Decoded request parameters with typed, validating accessors.
+
+    Names are normalised the way the signature treats them (``_`` -> ``.``),
+    so ``instanceIds_0`` and ``instanceIds.0`` are the same parameter.
+    """
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = {name.replace("_", "."): value for name, value in raw.items()}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def str(
+        self,
+        name: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        max_len: int | None = None,
+    ) -> str | None:
+        value = self.raw.get(name)
+        if value is None or value == "":
+            if required:
+                raise invalid(f"(100001) missing parameter {name}")
+            return default
+        if max_len is not None and len(value) > max_len:
+            raise invalid(f"(100004) {name} is longer than {max_len} characters")
+        return value
+
+    def req(self, name: str, *, max_len: int | None = None) -> str:
+        value = self.str(name, required=True, max_len=max_len)
+        assert value is not None
+        return value
+
+    def int(
+        self,
+        name: str,
+        default: int | None = None,
+        *,
+        required: bool = False,
+        low: int | None = None,
+        high: int | None = None,
+    ) -> int | None:
+        text = self.str(name, required=required)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise invalid(f"(100004) {name} must be an integer") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise invalid(f"(100004) {name}={value} is out of range [{low}, {high}]")
+        return value
+
+    def req_int(
+        self, name: str, *, low: int | None = None, high: int | None = None
+    ) -> int:
+        value = self.int(name, required=True, low=low, high=high)
+        assert value is not None
+        return value
+
+    def list(self, name: str, *, limit: int = MAX_IDS_PER_CALL) -> list[str]:
+        """``name.N`` values ordered by N; at most ``limit`` of them."""
+        items = self._indexed(name)
+        values = [value for _, rest, value in items if rest is None]
+        if len(values) > limit:
+            raise invalid(f"(100004) at most {limit} values of {name} per call")
+        return values
+
+    def objects(
+        self, name: str, *, limit: int = MAX_IDS_PER_CALL
+    ) -> list[dict[str, str]]:
+        """``name.N.field`` values grouped into one mapping per N."""
+        grouped: dict[int, dict[str, str]] = {}
+        for index, rest, value in self._indexed(name):
+            if rest is not None:
+                grouped.setdefault(index, {})[rest] = value
+        if len(grouped) > limit:
+            raise invalid(f"(100004) at most {limit} items of {name} per call")
+        return [grouped[index] for index in sorted(grouped)]
+
+    def ids(self, name: str, *, required: bool = True) -> list[str]:
+        """A batch id list: de-duplicated, bounded, non-empty when required."""
+        ids = list(dict.fromkeys(self.list(name)))
+        if required and not ids:
+            raise invalid(f"(100001) missing parameter {name}.n")
+        return ids
+
+    def _indexed(self, name: str) -> list[tuple[int, str | None, str]]:
+        prefix = name + "."
+        found: list[tuple[int, str | None, str]] = []
+        for key, value in self.raw.items():
+            if not key.startswith(prefix):
+                continue
+            match = _INDEX.match(key[len(prefix) :])
+            if match:
+                found.append((int(match.group(1)), match.group(2), value))
+        found.sort(key=lambda item: item[0])
+        return found
