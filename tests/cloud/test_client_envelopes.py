@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ScriptedServer
 
 from reconciler.cloud.client import LegacyClient
 from reconciler.cloud.errors import (
@@ -15,6 +14,7 @@ from reconciler.cloud.errors import (
     TransportError,
 )
 from reconciler.cloud.results import CODE_MISSING
+from reconciler.cloud.testing import ScriptedServer
 
 IDS = ["ins-aaaaaaaa", "ins-bbbbbbbb"]
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from conftest import SECRET_ID, SECRET_KEY, ScriptedServer
-
 from reconciler.cloud.client import Credentials, LegacyClient, service_domain
 from reconciler.cloud.signing import sign
+from reconciler.cloud.testing import SECRET_ID, SECRET_KEY, ScriptedServer
 
 
 def test_request_is_a_form_encoded_post_to_the_service_path(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ScriptedServer, Seen
 
 from reconciler.cloud.client import LegacyClient
 from reconciler.cloud.cvm import CvmApi, InstanceView, flatten_instance_ids, run_params
+from reconciler.cloud.testing import ScriptedServer, Seen
 
 
 def instance(instance_id: str, **extra: Any) -> dict[str, Any]:
