@@ -135,7 +135,10 @@ INSTANCE_SPEC: dict[str, Any] = {
     "bandwidth": 1,
 }
 
-FAST = EmulatorConfig(time_scale=0.02)
+# Fast enough for a quick suite; tests that must *see* a transitional status
+# use ``slow_client``, whose transitions last long enough to observe reliably.
+FAST_SCALE = 0.02
+SLOW_SCALE = 0.1
 
 
 @pytest.fixture
@@ -145,10 +148,17 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(db_path: Path) -> Iterator[EmulatorServer]:
-    with start_in_thread(db_path, EmulatorConfig(time_scale=0.02)) as running:
+    with start_in_thread(db_path, EmulatorConfig(time_scale=FAST_SCALE)) as running:
         yield running
 
 
 @pytest.fixture
 def client(server: EmulatorServer) -> Client:
     return Client(server)
+
+
+@pytest.fixture
+def slow_client(tmp_path: Path) -> Iterator[Client]:
+    config = EmulatorConfig(time_scale=SLOW_SCALE)
+    with start_in_thread(tmp_path / "slow.db", config) as running:
+        yield Client(running)
