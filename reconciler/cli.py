@@ -53,7 +53,9 @@ def main(verbose: int) -> None:
 def cloud_options(command: F) -> F:
     """Options shared by every command that talks to a cloud."""
     decorators = [
-        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        click.argument(
+            "paths", nargs=-1, required=True, type=click.Path(path_type=Path)
+        ),
         click.option(
             "--endpoint",
             help="'local' for the embedded local cloud, or a URL such as "
@@ -146,7 +148,9 @@ def plan(
 @main.command()
 @cloud_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=10, show_default=True)
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=10, show_default=True
+)
 def apply(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -156,9 +160,10 @@ def apply(
     parallelism: int,
 ) -> None:
     """Bring the cloud to the manifest."""
-    with reported_errors(), workspace_for(
-        paths, endpoint, region, state_path, parallelism
-    ) as ws:
+    with (
+        reported_errors(),
+        workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
+    ):
         steps = _steps(ws)
         resolve_open_intents(steps)
         _execute(ws, steps, _plan(ws), auto_approve, verb="apply")
@@ -167,7 +172,9 @@ def apply(
 @main.command()
 @cloud_options
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=10, show_default=True)
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=10, show_default=True
+)
 def destroy(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -177,9 +184,10 @@ def destroy(
     parallelism: int,
 ) -> None:
     """Delete everything the state owns."""
-    with reported_errors(), workspace_for(
-        paths, endpoint, region, state_path, parallelism
-    ) as ws:
+    with (
+        reported_errors(),
+        workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
+    ):
         steps = _steps(ws)
         resolve_open_intents(steps)
         _execute(ws, steps, plan_destroy(ws.store, ws.cvm), auto_approve, "destroy")
@@ -313,7 +321,7 @@ def _execute(
     stderr.print(f"\n[bold]Applying to the {ws.endpoint_label}...[/bold]")
     executor = Executor(the_plan.graph, steps, ConsoleReporter(stderr), ws.settings)
     result = executor.run()
-    print_summary(stderr, result, dict(the_plan.predicted_calls()))
+    print_summary(stderr, result, dict(the_plan.predicted_calls()), verb)
     if not result.succeeded:
         sys.exit(1)
 

@@ -135,7 +135,11 @@ def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:
         # The local cloud answers in milliseconds; polling at cloud pace
         # would only add waiting.
         return ExecutorSettings(
-            parallelism=parallelism, poll_initial=0.05, poll_max=0.5, retry_base=0.1
+            parallelism=parallelism,
+            poll_initial=0.05,
+            poll_max=0.5,
+            retry_base=0.1,
+            batch_linger=0.3,
         )
     return ExecutorSettings(parallelism=parallelism)
 

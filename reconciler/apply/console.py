@@ -51,12 +51,13 @@ class ConsoleReporter(Reporter):
 
 
 def print_summary(
-    console: Console, result: ApplyResult, predicted: dict[str, int]
+    console: Console, result: ApplyResult, predicted: dict[str, int], verb: str
 ) -> None:
     """Done, failed, skipped, API calls against the prediction, and time."""
     colour = "green" if result.succeeded else "red"
+    outcome = "complete" if result.succeeded else "incomplete"
     console.print(
-        f"[{colour}][bold]Apply {'complete' if result.succeeded else 'incomplete'}:"
+        f"[{colour}][bold]{verb.capitalize()} {outcome}:"
         f"[/bold] {len(result.done)} operations done, {len(result.failed)} failed,"
         f" {len(result.skipped)} skipped in {result.seconds:.1f}s.[/{colour}]"
     )

@@ -24,7 +24,6 @@ from reconciler.model.change import Operation
 from reconciler.model.resource import RUNNING, STOPPED
 from reconciler.plan.batching import batch_instance_name
 from reconciler.plan.graph import GONE
-from reconciler.plan.rules import INSTANCE_CREATE_KEYS
 from reconciler.state.store import Intent, StateStore
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,9 @@ class CvmSteps:
             # A whole-call failure is every operation's failure; the client
             # has already retried what it could.
             outcome = (
-                Outcome.FAILED if isinstance(error, PermanentApiError) else Outcome.RETRY
+                Outcome.FAILED
+                if isinstance(error, PermanentApiError)
+                else Outcome.RETRY
             )
             return [
                 StepResult(op.key, outcome, code=error.code, message=str(error))
@@ -89,7 +90,7 @@ class CvmSteps:
         config = intent.params["config"]
         created = [
             (address, resource_id, {**config, "name": name, "state": RUNNING})
-            for address, resource_id in zip(intent.addresses, ids)
+            for address, resource_id in zip(intent.addresses, ids, strict=False)
         ]
         self.store.complete_intent(intent.client_token, created)
 
@@ -117,7 +118,12 @@ class CvmSteps:
         # Deterministic for this intent, unique across applies: the serial
         # moves on with every state write.
         seed = json.dumps(
-            [self.store.lineage, self.store.serial, [str(a) for a in addresses], params],
+            [
+                self.store.lineage,
+                self.store.serial,
+                [str(a) for a in addresses],
+                params,
+            ],
             sort_keys=True,
         )
         token = "rc-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
@@ -125,13 +131,21 @@ class CvmSteps:
 
     # In place
 
+    def settled(self, operation: Operation) -> bool:
+        """True when the operation's goal already holds, so it needs no call."""
+        if operation.api_action != "ModifyInstanceAttributes":
+            return False
+        recorded = self.store.resource(operation.address)
+        return (
+            recorded is not None
+            and recorded.attributes.get("name") == (operation.params["name"])
+        )
+
     def rename(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         name = operation.params["name"]
-        recorded = self.store.resource(operation.address)
-        if recorded is None or recorded.attributes.get("name") != name:
-            self.cvm.modify_instance_name(self.id_of(operation), name)
-            self.store.update_attributes(operation.address, {"name": name})
+        self.cvm.modify_instance_name(self.id_of(operation), name)
+        self.store.update_attributes(operation.address, {"name": name})
         return [StepResult(operation.key, Outcome.DONE, self.id_of(operation))]
 
     def set_bandwidth(self, batch: list[Operation]) -> list[StepResult]:
@@ -173,7 +187,9 @@ class CvmSteps:
         if operation.wait_for == GONE:
             self.store.remove_resource(operation.address)
         elif operation.api_action in ("StartInstances", "StopInstances"):
-            self.store.update_attributes(operation.address, {"state": operation.wait_for})
+            self.store.update_attributes(
+                operation.address, {"state": operation.wait_for}
+            )
 
     def poll_instances(
         self, waiting: Mapping[str, Operation]
@@ -192,13 +208,17 @@ class CvmSteps:
         return results, -(-len(ids) // 100)
 
 
-def _goal_result(key: str, operation: Operation, status: int | None) -> StepResult | None:
+def _goal_result(
+    key: str, operation: Operation, status: int | None
+) -> StepResult | None:
     if operation.wait_for == GONE:
         if status is None or status in _GONE_STATUSES:
             return StepResult(key, Outcome.DONE)
         return None
     if status == _FAULT:
-        return StepResult(key, Outcome.FAILED, code=status, message="instance is in fault status")
+        return StepResult(
+            key, Outcome.FAILED, code=status, message="instance is in fault status"
+        )
     if status == _STATUS_FOR_GOAL.get(operation.wait_for or ""):
         return StepResult(key, Outcome.DONE)
     return None
@@ -208,16 +228,28 @@ def _batch_results(
     batch: list[Operation], ids: list[str], result: BatchResult
 ) -> list[StepResult]:
     results = []
-    for operation, resource_id in zip(batch, ids):
+    for operation, resource_id in zip(batch, ids, strict=True):
         item = result.items[resource_id]
         request_ids = (str(item.task_id),) if item.task_id else ()
         if item.ok:
             results.append(
-                StepResult(operation.key, Outcome.ACCEPTED, resource_id, request_ids=request_ids)
+                StepResult(
+                    operation.key,
+                    Outcome.ACCEPTED,
+                    resource_id,
+                    request_ids=request_ids,
+                )
             )
             continue
         outcome = Outcome.RETRY if item.transient else Outcome.FAILED
         results.append(
-            StepResult(operation.key, outcome, resource_id, item.code, item.message, request_ids)
+            StepResult(
+                operation.key,
+                outcome,
+                resource_id,
+                item.code,
+                item.message,
+                request_ids,
+            )
         )
     return results

@@ -29,7 +29,7 @@ from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.apply.reporter import Reporter
 from reconciler.cloud.errors import ApiError
 from reconciler.model.change import Operation
-from reconciler.plan.batching import form_batches
+from reconciler.plan.batching import BatchKey, batch_limit, form_batches
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class Steps(Protocol):
 
     def record_goal(self, operation: Operation) -> None: ...
 
+    def settled(self, operation: Operation) -> bool: ...
+
 
 @dataclass(frozen=True)
 class ExecutorSettings:
@@ -57,6 +59,8 @@ class ExecutorSettings:
     poll_factor: float = 1.5
     # Seconds an operation may wait for its goal status before it fails.
     deadline: float = 900.0
+    # Seconds a partial batch may wait for more operations of its kind.
+    batch_linger: float = 2.0
 
 
 @dataclass
@@ -87,9 +91,16 @@ class Executor:
         self.settings = settings or ExecutorSettings()
         self.clock = clock
 
-        self.pending: set[str] = set(graph.nodes)
+        # Bookkeeping, touched by the scheduler thread only.
+        self.pending: set[str] = set(graph.nodes)  # not yet sent, or re-queued
+        self.unmet: dict[str, int] = dict(graph.in_degree())
+        self.ready: set[str] = {key for key, n in self.unmet.items() if n == 0}
+        self.ready_since: dict[str, float] = {}
         self.not_before: dict[str, float] = {}
         self.attempts: Counter[str] = Counter()
+        self.unsent: Counter[BatchKey] = Counter(
+            self._batch_key(key) for key in graph.nodes
+        )
         self.waiting: dict[str, float] = {}  # key -> deadline
         self.in_flight: dict[Future[list[StepResult]], list[str]] = {}
         self.poll_future: Future[tuple[list[StepResult], int]] | None = None
@@ -99,6 +110,10 @@ class Executor:
 
     def operation(self, key: str) -> Operation:
         return self.graph.nodes[key]["operation"]  # type: ignore[no-any-return]
+
+    def _batch_key(self, key: str) -> BatchKey:
+        operation = self.operation(key)
+        return (operation.api_action, operation.batch_key)
 
     def run(self) -> ApplyResult:
         started = self.clock()
@@ -113,26 +128,65 @@ class Executor:
 
     # Scheduling
 
-    def _ready(self) -> list[Operation]:
+    def _ready_now(self) -> list[Operation]:
         now = self.clock()
-        done = set(self.result.done)
-        return [
-            self.operation(key)
-            for key in self.pending
-            if self.not_before.get(key, 0.0) <= now
-            and all(dep in done for dep in self.graph.predecessors(key))
-        ]
+        ready = []
+        for key in sorted(self.ready):
+            if self.not_before.get(key, 0.0) <= now:
+                self.ready_since.setdefault(key, now)
+                ready.append(self.operation(key))
+        return ready
 
     def _dispatch_ready(self, pool: ThreadPoolExecutor) -> None:
-        for batch in form_batches(self._ready()):
+        ready = self._ready_now()
+        for operation in [op for op in ready if self.steps.settled(op)]:
+            # Its goal already holds (a batch create named it): no call needed.
+            self._take_off_queue(operation.key)
+            self._finish(operation)
+        ready = [op for op in ready if op.key in self.pending]
+
+        for batch in form_batches(ready):
             if len(self.in_flight) >= self.settings.parallelism:
                 return
-            keys = [op.key for op in batch]
-            self.pending.difference_update(keys)
-            self.attempts.update(keys)
-            self.reporter.call_started(batch[0].api_action, batch)
-            self.result.calls[batch[0].api_action] += 1
-            self.in_flight[pool.submit(self.steps.run, batch)] = keys
+            if self._worth_waiting_for_more(batch):
+                continue
+            self._send(pool, batch)
+
+    def _worth_waiting_for_more(self, batch: list[Operation]) -> bool:
+        """Hold a partial batch briefly while more of its kind are on their way.
+
+        Operations of one kind rarely become ready at the same instant (a
+        rename finishes a moment before its stop is due); waiting up to
+        ``batch_linger`` lets them share one call instead of two.
+        """
+        first = batch[0]
+        if len(batch) >= batch_limit(first.api_action):
+            return False
+        if self.unsent[(first.api_action, first.batch_key)] <= len(batch):
+            return False
+        oldest = min(self.ready_since[op.key] for op in batch)
+        return self.clock() - oldest < self.settings.batch_linger
+
+    def _send(self, pool: ThreadPoolExecutor, batch: list[Operation]) -> None:
+        keys = [op.key for op in batch]
+        for key in keys:
+            self._take_off_queue(key)
+        self.attempts.update(keys)
+        self.reporter.call_started(batch[0].api_action, batch)
+        self.result.calls[batch[0].api_action] += 1
+        self.in_flight[pool.submit(self.steps.run, batch)] = keys
+
+    def _take_off_queue(self, key: str) -> None:
+        self.pending.discard(key)
+        self.ready.discard(key)
+        self.ready_since.pop(key, None)
+        self.unsent[self._batch_key(key)] -= 1
+
+    def _put_on_queue(self, key: str, not_before: float) -> None:
+        self.pending.add(key)
+        self.ready.add(key)
+        self.not_before[key] = not_before
+        self.unsent[self._batch_key(key)] += 1
 
     def _poll_if_due(self, pool: ThreadPoolExecutor) -> None:
         if not self.waiting or self.poll_future or self.clock() < self.next_poll:
@@ -143,14 +197,14 @@ class Executor:
     def _time_to_next_event(self) -> float:
         now = self.clock()
         moments = [self.next_poll] if self.waiting and not self.poll_future else []
-        moments += [
-            self.not_before.get(key, now)
-            for key in self.pending
-            if self.not_before.get(key, 0.0) > now
-        ]
-        if not moments:
-            return 1.0
-        return max(0.0, min(moments) - now)
+        for key in self.ready:
+            moments.append(self.not_before.get(key, now))
+            if key in self.ready_since:
+                moments.append(self.ready_since[key] + self.settings.batch_linger)
+        future = [moment for moment in moments if moment > now]
+        if not future:
+            return 1.0 if not moments else 0.01
+        return min(future) - now
 
     # Results
 
@@ -206,7 +260,7 @@ class Executor:
         if result.outcome is Outcome.ACCEPTED and operation.wait_for:
             self._wait_for_goal(key)
         elif result.outcome in (Outcome.DONE, Outcome.ACCEPTED):
-            self._finish(operation, result)
+            self._finish(operation)
         elif result.outcome is Outcome.RETRY and self._may_retry(key):
             self._requeue(operation, result)
         else:
@@ -220,11 +274,16 @@ class Executor:
         if self.next_poll <= self.clock():
             self.next_poll = self.clock() + self.poll_interval
 
-    def _finish(self, operation: Operation, result: StepResult) -> None:
+    def _finish(self, operation: Operation) -> None:
         if operation.wait_for:
             self.steps.record_goal(operation)
         self.result.done.append(operation.key)
         self.reporter.operation_done(operation)
+
+        for dependent in self.graph.successors(operation.key):
+            self.unmet[dependent] -= 1
+            if self.unmet[dependent] == 0 and dependent in self.pending:
+                self.ready.add(dependent)
 
     def _may_retry(self, key: str) -> bool:
         return self.attempts[key] < self.settings.max_attempts
@@ -233,8 +292,7 @@ class Executor:
         attempt = self.attempts[operation.key]
         ceiling = min(self.settings.retry_cap, self.settings.retry_base * 2**attempt)
         delay = random.uniform(0, ceiling)  # full jitter
-        self.not_before[operation.key] = self.clock() + delay
-        self.pending.add(operation.key)
+        self._put_on_queue(operation.key, self.clock() + delay)
         logger.warning(
             "%s failed transiently (%s %s); retrying in %.1fs.",
             operation.key,
@@ -250,7 +308,7 @@ class Executor:
         reason = f"{operation.key} failed"
         for dependent in sorted(nx.descendants(self.graph, operation.key)):
             if dependent in self.pending:
-                self.pending.discard(dependent)
+                self._take_off_queue(dependent)
                 self.result.skipped[dependent] = reason
                 self.reporter.operation_skipped(self.operation(dependent), reason)
 

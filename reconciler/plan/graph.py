@@ -30,7 +30,7 @@ def build_graph(
         chain = _instance_operations(change, desired.get(change.address))
         for operation in chain:
             graph.add_node(operation.key, operation=operation, change=change)
-        for before, after in zip(chain, chain[1:]):
+        for before, after in zip(chain, chain[1:], strict=False):
             graph.add_edge(before.key, after.key)
     return graph
 

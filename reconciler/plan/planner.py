@@ -20,7 +20,9 @@ def plan_changes(
     """Everything needed to bring the cloud to ``desired``."""
     serial = store.serial
     refreshed = refresh(store.resources(), cvm)
-    return make_plan(desired, refreshed.current, refreshed.drift, serial, manifest_digest)
+    return make_plan(
+        desired, refreshed.current, refreshed.drift, serial, manifest_digest
+    )
 
 
 def plan_destroy(store: StateStore, cvm: CvmApi) -> Plan:

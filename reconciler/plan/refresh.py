@@ -64,7 +64,9 @@ def refresh(recorded: Mapping[Address, CurrentResource], cvm: CvmApi) -> Refresh
         if view is None or view.status in _GONE_STATUSES:
             drift.append(Drift(address, deleted=True))
             continue
-        live = CurrentResource(address, record.resource_id, instance_attributes(view, record))
+        live = CurrentResource(
+            address, record.resource_id, instance_attributes(view, record)
+        )
         current[address] = live
         changed = _changed_attributes(record.attributes, live.attributes)
         if changed:

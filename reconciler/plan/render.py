@@ -45,9 +45,7 @@ def summary_line(plan: Plan) -> str:
     add = counts[Action.CREATE] + counts[Action.REPLACE]
     change = counts[Action.UPDATE]
     destroy = counts[Action.DELETE] + counts[Action.REPLACE]
-    return (
-        f"[bold]Plan:[/bold] {add} to add, {change} to change, {destroy} to destroy."
-    )
+    return f"[bold]Plan:[/bold] {add} to add, {change} to change, {destroy} to destroy."
 
 
 def _calls_line(plan: Plan) -> str:

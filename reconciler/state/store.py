@@ -204,7 +204,8 @@ class StateStore:
         """Record a create call before it is sent."""
         with self._transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO journal VALUES (?, ?, ?, ?, 'open', NULL, ?, NULL)",
+                "INSERT OR IGNORE INTO journal "
+                "VALUES (?, ?, ?, ?, 'open', NULL, ?, NULL)",
                 (
                     intent.client_token,
                     intent.api_action,
@@ -224,8 +225,8 @@ class StateStore:
             for address, resource_id, attributes in created:
                 self._put(db, address, resource_id, attributes)
             db.execute(
-                "UPDATE journal SET status = 'done', resource_ids = ?, completed_at = ? "
-                "WHERE client_token = ?",
+                "UPDATE journal SET status = 'done', resource_ids = ?, "
+                "completed_at = ? WHERE client_token = ?",
                 (
                     json.dumps([resource_id for _, resource_id, _ in created]),
                     time.time(),

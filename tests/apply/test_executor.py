@@ -11,13 +11,15 @@ from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.model.address import Address
 from reconciler.model.change import Operation
 
-FAST = ExecutorSettings(retry_base=0.0, poll_initial=0.0, poll_max=0.0)
+FAST = ExecutorSettings(
+    retry_base=0.0, poll_initial=0.0, poll_max=0.0, batch_linger=0.0
+)
 
 
 def chain(graph: nx.DiGraph, *operations: Operation) -> None:
     for operation in operations:
         graph.add_node(operation.key, operation=operation)
-    for before, after in zip(operations, operations[1:]):
+    for before, after in zip(operations, operations[1:], strict=False):
         graph.add_edge(before.key, after.key)
 
 
@@ -58,6 +60,9 @@ class ScriptedSteps:
 
     def record_goal(self, operation: Operation) -> None:
         self.goals.append(operation.key)
+
+    def settled(self, operation: Operation) -> bool:
+        return False
 
 
 def test_ready_operations_of_one_action_share_a_call() -> None:
@@ -108,8 +113,26 @@ def test_attempts_are_bounded() -> None:
             return [StepResult(op.key, Outcome.RETRY, code=5100) for op in batch]
 
     steps = AlwaysFlaky()
-    settings = ExecutorSettings(max_attempts=3, retry_base=0.0, poll_initial=0.0)
+    settings = ExecutorSettings(
+        max_attempts=3, retry_base=0.0, poll_initial=0.0, batch_linger=0.0
+    )
     result = Executor(graph, steps, settings=settings).run()
 
     assert len(steps.calls) == 3
     assert list(result.failed) == ["instance.a:StartInstances"]
+
+
+def test_a_partial_batch_waits_briefly_for_its_kind_to_join() -> None:
+    graph = nx.DiGraph()
+    chain(graph, rename("a"), start("a"))
+    chain(graph, start("b"))
+    steps = ScriptedSteps()
+    settings = ExecutorSettings(poll_initial=0.0, poll_max=0.0, batch_linger=5.0)
+
+    result = Executor(graph, steps, settings=settings).run()
+
+    assert result.succeeded
+    assert steps.calls == [
+        ["instance.a:ModifyInstanceAttributes"],
+        ["instance.a:StartInstances", "instance.b:StartInstances"],
+    ]

@@ -82,12 +82,19 @@ def test_a_stopped_create_runs_renames_then_stops() -> None:
 
 def test_a_replacement_returns_the_old_instance_first() -> None:
     plan = make_plan(
-        [desired("m", zone="ap-guangzhou-4")], by_address(current("m", "ins-9")), [], 0, ""
+        [desired("m", zone="ap-guangzhou-4")],
+        by_address(current("m", "ins-9")),
+        [],
+        0,
+        "",
     )
 
     first = next(iter(plan.graph.nodes))
     assert first == "instance.m:ReturnInstance"
-    assert ("instance.m:ReturnInstance", "instance.m:RunInstancesHour") in plan.graph.edges
+    assert (
+        "instance.m:ReturnInstance",
+        "instance.m:RunInstancesHour",
+    ) in plan.graph.edges
 
 
 def test_same_power_changes_form_one_batch_of_at_most_100() -> None:
