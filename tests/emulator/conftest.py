@@ -112,15 +112,13 @@ class Client:
         return body
 
     def statuses(self, ids: list[str]) -> dict[str, int]:
-        found = self.describe(ids)["instanceSet"]
+        found = self.describe(ids, limit=100)["instanceSet"]
         return {item["unInstanceId"]: item["status"] for item in found}
 
     def wait_status(self, ids: list[str], status: int, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if set(self.statuses(ids).values()) == {status} and len(
-                self.statuses(ids)
-            ) == len(ids):
+            if list(self.statuses(ids).values()) == [status] * len(ids):
                 return
             time.sleep(0.01)
         raise AssertionError(f"{ids} did not reach {status}: {self.statuses(ids)}")
