@@ -10,40 +10,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Only the region table: the zone numbering is data shared with the client.
+from reconciler.cloud.zones import REGION_ZONE_BASE
 from reconciler.diagnostics import (
     Diagnostic,
     DiagnosticError,
     Severity,
     SourcePosition,
 )
-from reconciler.manifest.desired import BuildContext, build_resources
+from reconciler.manifest.checks import check_entries, warn_unknown_region
+from reconciler.manifest.desired import BuildContext, build_entries
 from reconciler.manifest.load import Document, SourceMap, load_document
+from reconciler.manifest.result import Manifest
 from reconciler.manifest.sources import Sources, read_sources
 from reconciler.manifest.validate import validate_document
-from reconciler.model.resource import DesiredResource
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A validated manifest, ready for planning."""
-
-    # Region and endpoint from ``provider``; the CLI's flags take precedence.
-    provider_region: str | None
-    provider_endpoint: str | None
-    # Every resource with count expanded and defaults applied, by address.
-    resources: list[DesiredResource]
-    # Directory of the manifest file (or the directory given); state and the
-    # local cloud live in ``.reconciler/`` there.
-    base_dir: Path
-    # sha256 over the source files, so a saved plan can tell they changed.
-    digest: str
-    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass
@@ -93,18 +79,22 @@ def _run(paths: Sequence[Path]) -> _Run:
     provider = merged.get("provider") or {}
     region = provider.get("region") if "provider" not in failed else None
     context = BuildContext(merged, source, failed, _text(region))
-    resources = build_resources(context)
+    warn_unknown_region(context, REGION_ZONE_BASE)
+    checked = check_entries(context, build_entries(context))
     diagnostics.extend(context.diagnostics)
 
+    run = _finish(run)
     run.manifest = Manifest(
         provider_region=_text(region),
         provider_endpoint=_text(provider.get("endpoint")),
-        resources=resources,
+        resources=checked.resources,
         base_dir=sources.base_dir,
         digest=sources.digest,
-        warnings=[d for d in diagnostics if d.severity is Severity.WARNING],
+        warnings=[d for d in run.diagnostics if d.severity is Severity.WARNING],
+        lifecycle=checked.lifecycle,
+        dependencies=checked.dependencies,
     )
-    return _finish(run)
+    return run
 
 
 def _finish(run: _Run) -> _Run:
