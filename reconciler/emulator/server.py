@@ -52,7 +52,7 @@ class EmulatorServer:
         self.url = f"http://{_url_host(self.host)}:{self.port}"
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name=f"emulator-{self.port}",
             daemon=True,
         )

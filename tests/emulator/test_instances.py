@@ -60,14 +60,16 @@ def test_describe_filters_and_pages(client: Client) -> None:
     everything = client.describe(limit=100)
     page = client.describe(offset=1, limit=2)
     named = client.describe(searchWord="we")
-    creating = client.describe(status=3, limit=100)
+    client.wait_status(web + db, 2)
+    running = client.describe(status=2, limit=100)
+    stopped = client.describe(status=4, limit=100)
 
     assert everything["totalCount"] == 5
     assert [i["unInstanceId"] for i in everything["instanceSet"]] == web + db
     assert page["totalCount"] == 5
     assert [i["unInstanceId"] for i in page["instanceSet"]] == (web + db)[1:3]
     assert {i["unInstanceId"] for i in named["instanceSet"]} == set(web)
-    assert creating["totalCount"] == 5
+    assert (running["totalCount"], stopped["totalCount"]) == (5, 0)
 
 
 def test_describe_defaults_to_20_and_refuses_more_than_100(client: Client) -> None:
