@@ -146,7 +146,12 @@ def _read_json(path: Path) -> dict[str, Any]:
     # A missing or broken profile file is "no credentials here", not a crash:
     # the error raised by the caller names the file.
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError:
+        logger.warning("Ignoring %s: it is not valid JSON.", path)
         return {}
     return document if isinstance(document, dict) else {}
