@@ -386,6 +386,7 @@ def _check_balancer_network(context: BuildContext, index: _Index, entry: Entry) 
                 f"{f'VPC {vpc!r}' if vpc else 'the classic network'}; a load "
                 "balancer reaches only instances of its own network.",
                 _backend_path(entry, position),
+                at_value=True,
             )
             break
 
