@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -139,6 +140,7 @@ class LegacyClient:
         self.rate_limiter = rate_limiter or RateLimiter(sleep=sleep)
         self._sleep = sleep
         self._clock = clock
+        self._clock_offset = 0.0
         self._rng = rng or random.Random()
         self._pool_size = pool_size
         self._sessions: dict[str, requests.Session] = {}
@@ -227,7 +229,7 @@ class LegacyClient:
             {
                 "Action": action,
                 "Region": region,
-                "Timestamp": str(int(self._clock())),
+                "Timestamp": str(int(self._clock() + self._clock_offset)),
                 "Nonce": str(secrets.randbelow(NONCE_LIMIT) + 1),
                 "SecretId": self.credentials.secret_id,
                 "SignatureMethod": self.signature_method,
@@ -257,8 +259,11 @@ class LegacyClient:
 
         while True:
             attempts.total += 1
+            server_time: float | None = None
             try:
-                body = self._attempt(route, service, action, params, region)
+                body, server_time = self._attempt(
+                    route, service, action, params, region
+                )
                 error = self._check(body, service, action, resource_ids, accept)
             except TransportError as exc:
                 error = exc.with_resource_ids(resource_ids)
@@ -267,21 +272,43 @@ class LegacyClient:
                     self.rate_limiter.succeeded(route.origin, action)
                     return body
 
-            if error.code == errors.RATE_LIMITED:
-                self.rate_limiter.throttled(route.origin, action)
-            delay = self._retry_delay(error, attempts)
+            delay = self._after_failure(route, error, attempts, server_time)
             if delay is None:
-                logger.error("%s", error)
                 raise error
-            logger.warning(
-                "Retrying %s.%s in %.2f s after attempt %d: %s",
-                service,
-                action,
-                delay,
-                attempts.total,
-                error,
-            )
             self._sleep(delay)
+
+    def _after_failure(
+        self,
+        route: Route,
+        error: ApiError,
+        attempts: _Attempts,
+        server_time: float | None,
+    ) -> float | None:
+        """Adapt to the failure; return the wait before a retry, or None."""
+        if error.code == errors.RATE_LIMITED:
+            self.rate_limiter.throttled(route.origin, error.action)
+        if error.code == errors.REQUEST_EXPIRED:
+            self._correct_clock(server_time)
+
+        delay = self._retry_delay(error, attempts)
+        if delay is None:
+            # Single permanent answers are the caller's to report; only a
+            # call that exhausted its retries is an error of the client's.
+            level = logging.ERROR if attempts.total > 1 else logging.DEBUG
+            logger.log(
+                level, "Giving up after %d attempt(s): %s", attempts.total, error
+            )
+            return None
+
+        logger.warning(
+            "Retrying %s.%s in %.2f s after attempt %d: %s",
+            error.service,
+            error.action,
+            delay,
+            attempts.total,
+            error,
+        )
+        return delay
 
     def _attempt(
         self,
@@ -290,7 +317,8 @@ class LegacyClient:
         action: str,
         params: Mapping[str, Any],
         region: str,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], float | None]:
+        """One signed POST; the answer and the server's clock (``Date``)."""
         signed = self.signed_params(route, action, params, region)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s.%s parameters: %s", service, action, redact_params(signed))
@@ -316,7 +344,21 @@ class LegacyClient:
             body.get("code"),
             elapsed,
         )
-        return body
+        return body, _server_time(response)
+
+    def _correct_clock(self, server_time: float | None) -> None:
+        # 4200 means our Timestamp is outside the server's window: a retry
+        # with the same skewed clock would fail again, so follow the server's
+        # clock (its Date header) from now on.
+        if server_time is None:
+            return
+        offset = server_time - self._clock()
+        if abs(offset - self._clock_offset) < 1.0:
+            return
+        logger.warning(
+            "Local clock is %.0f s off the server's; correcting timestamps.", offset
+        )
+        self._clock_offset = offset
 
     def _check(
         self,
@@ -389,6 +431,16 @@ def _with_max_attempts(policy: RetryPolicy, max_attempts: int) -> RetryPolicy:
             policy, max_attempts=1, max_throttled_attempts=1, max_expired_retries=0
         )
     return replace(policy, max_attempts=max_attempts)
+
+
+def _server_time(response: requests.Response) -> float | None:
+    date = response.headers.get("Date")
+    if not date:
+        return None
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_success(body: Mapping[str, Any]) -> bool:

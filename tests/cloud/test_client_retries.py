@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 
 import pytest
@@ -57,11 +58,27 @@ def test_retry_takes_a_fresh_timestamp(
 ) -> None:
     times = iter([1000.0, 1400.0])
     client = make_client(clock=lambda: next(times))
-    server.answer(error(4200), OK)
+    server.answer(error(4500), OK)
 
     client.call("cvm", "DescribeInstances", {})
 
     assert [seen.form["Timestamp"] for seen in server.requests] == ["1000", "1400"]
+
+
+def test_expired_request_follows_the_server_clock(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    # The scripted server sends a real Date header, like any HTTP server.
+    skewed = make_client(clock=lambda: time.time() - 3600)
+    server.answer(error(4200), OK, OK)
+
+    skewed.call("cvm", "DescribeInstances", {})
+    skewed.call("cvm", "DescribeInstances", {})
+
+    stamps = [int(seen.form["Timestamp"]) for seen in server.requests]
+    assert abs(stamps[0] - (time.time() - 3600)) < 5
+    assert abs(stamps[1] - time.time()) < 5
+    assert abs(stamps[2] - time.time()) < 5
 
 
 def test_attempts_are_bounded_and_the_last_error_raised(
