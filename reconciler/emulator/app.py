@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler.cloud.zones import REGION_ZONE_BASE
 
-from . import cvm
+from . import cvm, keypairs
 from .auth import RateLimiter, check_timestamp, verify_signature
 from .config import EmulatorConfig
 from .context import Call, Handler, IdFactory
@@ -50,7 +50,7 @@ DOMAIN_SUFFIX = ".api.qcloud.com"
 
 # Handlers per service; one entry per module as services are added.
 SERVICES: dict[str, dict[str, Handler]] = {
-    "cvm": cvm.ACTIONS,
+    "cvm": {**cvm.ACTIONS, **keypairs.ACTIONS},
     "lb": {},
     "vpc": {},
     "eip": {},

@@ -24,6 +24,7 @@ from .store import Resource
 logger = logging.getLogger(__name__)
 
 INSTANCE = "instance"
+KEY_PAIR = "keypair"
 
 # Instance status codes (section 8.2).
 FAULT = 1
@@ -207,9 +208,10 @@ def _instance_spec(call: Call, params: Params) -> dict[str, Any]:
     bandwidth_type = params.str("bandwidthType", "PayByHour")
     if bandwidth_type not in BANDWIDTH_TYPES:
         raise invalid(f"(100004) bandwidthType must be one of {BANDWIDTH_TYPES}")
-    password = params.str("password")
-    if password is not None and not 8 <= len(password) <= 30:
-        raise invalid("(InvalidPassword) password must have 8 to 30 characters")
+    _password(params)
+    key_id = params.str("keyId")
+    if key_id and find_key(call, key_id) is None:
+        raise invalid(f"(InvalidKeyId.NotFound) key pair {key_id} does not exist")
 
     spec = {
         "zoneId": zone,
@@ -224,10 +226,24 @@ def _instance_spec(call: Call, params: Params) -> dict[str, Any]:
         "projectId": params.int("projectId", 0, low=0),
         "instanceType": params.str("instanceType", "CVM.S1"),
         "instanceName": params.str("instanceName", "", max_len=NAME_MAX),
-        "keyIds": [params.str("keyId")] if params.str("keyId") else [],
+        "keyIds": [key_id] if key_id else [],
     }
     spec.update(_network_spec(call, params, zone))
     return spec
+
+
+def _password(params: Params, *, required: bool = False) -> str | None:
+    password = params.str("password", required=required)
+    if password is not None and not 8 <= len(password) <= 30:
+        raise invalid("(InvalidPassword) password must have 8 to 30 characters")
+    return password
+
+
+def find_key(call: Call, key_id: str) -> Resource | None:
+    resource = call.store.get(KEY_PAIR, key_id)
+    if resource is None or resource.region != call.region:
+        return None
+    return resource
 
 
 def _network_spec(call: Call, params: Params, zone: int) -> dict[str, Any]:
@@ -368,6 +384,38 @@ def stop_instances(call: Call) -> dict[str, Any]:
     )
 
 
+def restart_instances(call: Call) -> dict[str, Any]:
+    ids = call.params.ids("instanceIds")
+    call.params.int("forceStop", 0, low=0, high=1)
+    return run_batch(
+        call,
+        ids,
+        _needs(RUNNING, "running"),
+        _start_transition(call, RESTARTING, RUNNING),
+    )
+
+
+def reset_instance_password(call: Call) -> dict[str, Any]:
+    params = call.params
+    ids = params.ids("instanceIds")
+    password = _password(params, required=True)
+    hard_power_off = params.int("hardPowerOffFlag", 0, low=0, high=1)
+
+    # Section 8.1: only stopped instances, unless a hard power-off is allowed.
+    allowed = (STOPPED, RUNNING) if hard_power_off else (STOPPED,)
+
+    def check(resource: Resource) -> str | None:
+        if resource.status in allowed:
+            return None
+        return f"instance {resource.id} is not stopped (status {resource.status})"
+
+    def apply(resource: Resource) -> None:
+        resource.data["passwordSet"] = bool(password)
+        resource.transition(RESETTING_PASSWORD, resource.status, call.done_at())
+
+    return run_batch(call, ids, check, apply)
+
+
 # -- single-instance actions ----------------------------------------------
 
 
@@ -406,6 +454,51 @@ def update_instance_bandwidth_hour(call: Call) -> dict[str, Any]:
     return success()
 
 
+def modify_instance_project(call: Call) -> dict[str, Any]:
+    params = call.params
+    resource = require_instance(call, params.req("instanceId"))
+    project_id = params.req_int("projectId", low=0)
+    if resource.status == RETURNING:
+        _not_busy(resource)
+    call.raise_item_fault(resource)
+
+    resource.data["projectId"] = project_id
+    call.store.put(resource)
+    return success()
+
+
+def reset_instances(call: Call) -> dict[str, Any]:
+    """Reinstall the OS: status 14, then back to the status it had."""
+    params = call.params
+    resource = require_instance(call, params.req("instanceId"))
+    image = params.str("imageId")
+    image_type = params.int("imageType", low=1, high=4)
+    if (image is None) != (image_type is None):
+        raise invalid("(100004) imageId and imageType must be given together")
+    if image is not None and image not in IMAGES:
+        raise invalid(f"(InvalidImageId.NotFound) image {image} does not exist")
+    _password(params)
+    params.int("rootSize", low=20, high=1024)
+    params.int("hardPowerOffFlag", 0, low=0, high=1)
+
+    _not_busy(resource)
+    if resource.status not in (RUNNING, STOPPED):
+        raise ApiError(
+            5100,
+            f"{STATUS_ERROR} instance {resource.id} cannot be "
+            f"reinstalled (status {resource.status})",
+        )
+    call.raise_item_fault(resource)
+
+    if image is not None:
+        resource.data["imageId"] = image
+    failed = call.effect(TASK_FAILURE, resource.id, resource.name)
+    final = FAULT if failed else resource.status
+    resource.transition(REINSTALLING, final, call.done_at())
+    call.store.put(resource)
+    return success(requestId=call.task_number())
+
+
 def return_instance(call: Call) -> dict[str, Any]:
     resource = require_instance(call, call.params.req("instanceId"))
     _not_busy(resource)
@@ -429,4 +522,8 @@ ACTIONS: dict[str, Handler] = {
     "ModifyInstanceAttributes": modify_instance_attributes,
     "UpdateInstanceBandwidthHour": update_instance_bandwidth_hour,
     "ReturnInstance": return_instance,
+    "RestartInstances": restart_instances,
+    "ResetInstancePassword": reset_instance_password,
+    "ResetInstances": reset_instances,
+    "ModifyInstanceProject": modify_instance_project,
 }
