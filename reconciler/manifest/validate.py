@@ -15,7 +15,7 @@ import difflib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -70,7 +70,7 @@ def validate_document(
 ) -> tuple[list[Diagnostic], set[JsonPath]]:
     """Every schema problem of ``document`` plus YAML 1.1 ambiguities, and
     the paths of the values that failed (so later steps can skip them)."""
-    errors = list(_validator().iter_errors(document))
+    errors = _one_reason_per_value(list(_validator().iter_errors(document)))
     diagnostics: list[Diagnostic] = []
     for error in errors:
         diagnostics.extend(_explain(error, source))
@@ -82,7 +82,32 @@ def validate_document(
 
 
 def _path(error: ValidationError) -> JsonPath:
-    return tuple(error.absolute_path)
+    """The path of the value in error; for a bad mapping key, of that key."""
+    path = tuple(error.absolute_path)
+    if _is_key_error(error) and isinstance(error.instance, str):
+        return (*path, error.instance)
+    return path
+
+
+def _is_key_error(error: ValidationError) -> bool:
+    return "propertyNames" in error.absolute_schema_path
+
+
+def _one_reason_per_value(errors: list[ValidationError]) -> list[ValidationError]:
+    """A value of the wrong type is not also "not one of": keep one reason.
+
+    For a field with a fixed set of values the set says most; otherwise the
+    type does.
+    """
+    by_path: dict[JsonPath, list[ValidationError]] = {}
+    for error in errors:
+        by_path.setdefault(_path(error), []).append(error)
+    kept = []
+    for group in by_path.values():
+        fixed = [e for e in group if e.validator in ("enum", "const")]
+        typed = [e for e in group if e.validator == "type"]
+        kept.extend(fixed or typed or group)
+    return kept
 
 
 def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -97,6 +122,9 @@ def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def _explain(error: ValidationError, source: SourceMap) -> Iterator[Diagnostic]:
+    if _is_key_error(error):
+        yield from _property_name(error, tuple(error.absolute_path), source)
+        return
     path = _path(error)
     handler = _HANDLERS.get(str(error.validator), _generic)
     yield from handler(error, path, source)
@@ -168,10 +196,11 @@ def _yaml_surprise(path: JsonPath, types: list[str], source: SourceMap) -> str |
     if read_as is None:
         # Strings need no quotes, and an empty value is not a quoting problem.
         return None
+    quoted = f'"{plain.text}"'
+    fix = quoted if path and isinstance(path[-1], int) else f"{_leaf(path)}: {quoted}"
     return (
         f"{_field(path)} expects a string, but YAML reads the unquoted "
-        f"{plain.text!r} as {read_as}. Write it in quotes: "
-        f'{_leaf(path)}: "{plain.text}".'
+        f"{plain.text!r} as {read_as}. Write it in quotes: {fix}."
     )
 
 
@@ -207,6 +236,9 @@ def _enum(
         if isinstance(found, str)
         else ""
     )
+    plain = source.plain.get(path)
+    if plain is not None and not plain.tag.endswith(":str"):
+        hint += f" YAML 1.1 reads the unquoted {plain.text!r} that way."
     yield Diagnostic(
         "Invalid value",
         f"{_field(path)} must be {'one of ' if len(options) > 1 else ''}{shown}; "
@@ -258,18 +290,17 @@ def _bounds(low: Any, high: Any, unit: str) -> str:
     return f"at most {high}{suffix}"
 
 
-def _property_names(
+def _property_name(
     error: ValidationError, path: JsonPath, source: SourceMap
 ) -> Iterator[Diagnostic]:
     """A resource key (or other mapping key) that breaks the naming rule."""
-    for sub in error.context or [error]:
-        name = sub.instance
-        rule = sub.schema.get("description", "a valid name")
-        yield Diagnostic(
-            "Invalid name",
-            f"{name!r} is not a valid name here; expected {rule}.",
-            source.key_or_value((*path, name)) if isinstance(name, str) else None,
-        )
+    name = error.instance
+    rule = error.schema.get("description", "a valid name")
+    yield Diagnostic(
+        "Invalid name",
+        f"{name!r} is not a valid name here; expected {rule}.",
+        source.key_or_value((*path, name)) if isinstance(name, str) else None,
+    )
 
 
 def _one_of(
@@ -284,13 +315,76 @@ def _one_of(
         yield from _generic(error, path, source)
         return
 
-    meant = [errors for errors in branches.values() if not _type_mismatch(errors, path)]
+    meant = {
+        index: errors
+        for index, errors in branches.items()
+        if not _type_mismatch(errors, path)
+    }
     if not meant:
         yield from _no_branch_type(error, path, source)
         return
-    chosen = min(meant, key=lambda errors: _branch_distance(errors, path))
+
+    # Mappings told apart by one key each ({fromEnv} | {fromFile}): the key
+    # the user wrote says which branch they meant.
+    keyed = _branch_keys(error, meant)
+    if keyed is not None and isinstance(error.instance, dict):
+        chosen_index = yield from _by_key(error, path, source, keyed)
+        if chosen_index is None:
+            return
+        meant = {chosen_index: meant[chosen_index]}
+
+    chosen = min(meant.values(), key=lambda errors: _branch_distance(errors, path))
     for sub in chosen:
         yield from _explain(sub, source)
+
+
+def _branch_keys(
+    error: ValidationError, meant: dict[int, list[ValidationError]]
+) -> dict[str, int] | None:
+    """Discriminating key -> branch index, when every branch has one."""
+    keys: dict[str, int] = {}
+    for index in meant:
+        branch = error.validator_value[index]
+        branch = _resolve(branch["$ref"]) if "$ref" in branch else branch
+        required = branch.get("required", [])
+        if len(required) != 1:
+            return None
+        keys[required[0]] = index
+    return keys
+
+
+def _by_key(
+    error: ValidationError,
+    path: JsonPath,
+    source: SourceMap,
+    keyed: dict[str, int],
+) -> Generator[Diagnostic, None, int | None]:
+    written = [key for key in error.instance if key in keyed]
+    choices = " or ".join(f"{{{key}: ...}}" for key in keyed)
+    if len(written) == 1:
+        return keyed[written[0]]
+    if written:
+        yield Diagnostic(
+            "Conflicting attributes",
+            f"{_field(path)} takes exactly one of {', '.join(keyed)}; found "
+            f"{' and '.join(written)}.",
+            source.key_or_value((*path, written[1])),
+        )
+        return None
+    for key in error.instance:
+        yield Diagnostic(
+            "Unknown attribute",
+            f"{_field(path)} has no attribute {key!r}."
+            f"{_did_you_mean(key, list(keyed))} Expected {choices}.",
+            source.key_or_value((*path, key)),
+        )
+    if not error.instance:
+        yield Diagnostic(
+            "Missing required attribute",
+            f"{_field(path)} is empty; expected {choices}.",
+            source.value(path),
+        )
+    return None
 
 
 def _type_mismatch(errors: Sequence[ValidationError], path: JsonPath) -> bool:
@@ -381,7 +475,6 @@ _HANDLERS = {
     "maxLength": _range,
     "minItems": _range,
     "maxItems": _range,
-    "propertyNames": _property_names,
     "oneOf": _one_of,
     "anyOf": _one_of,
     "minProperties": _count_of,
