@@ -19,21 +19,56 @@ import click
 import networkx as nx
 from rich.console import Console
 
-from reconciler.apply.console import ConsoleReporter, print_summary
+from reconciler.apply.console import (
+    ConsoleReporter,
+    print_history_entry,
+    print_summary,
+)
 from reconciler.apply.cvm_steps import CvmSteps
-from reconciler.apply.executor import Executor
 from reconciler.apply.recovery import resolve_open_intents
+from reconciler.apply.session import execute_plan
 from reconciler.cloud.errors import ApiError, TransportError
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.manifest import validate_paths
 from reconciler.plan.plan import Plan
 from reconciler.plan.planner import plan_changes, plan_destroy
 from reconciler.plan.render import NO_CHANGES, render_json, render_text
-from reconciler.workspace import Workspace, open_workspace
+from reconciler.state.lock import describe as describe_lock
+from reconciler.state.lock import state_lock
+from reconciler.state.store import LockInfo, StateStore
+from reconciler.workspace import Workspace, default_state_path, open_workspace
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Duration(click.ParamType):
+    """``30s``, ``2m``, ``1h`` or plain seconds, as a number of seconds."""
+
+    name = "duration"
+    _units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip()
+        unit = self._units.get(text[-1:], None)
+        number = text[:-1] if unit else text
+        try:
+            seconds = float(number) * (unit or 1.0)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a duration; use e.g. 30s, 2m or 1h", param, ctx
+            )
+        if seconds < 0:
+            self.fail(f"{value!r} is negative", param, ctx)
+        return seconds
+
+
+DURATION = Duration()
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -145,12 +180,33 @@ def plan(
     sys.exit(2 if detailed_exitcode and not the_plan.is_empty else 0)
 
 
+def apply_options(command: F) -> F:
+    """Options shared by apply and destroy."""
+    decorators = [
+        click.option("--auto-approve", is_flag=True, help="Go ahead without asking."),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=10,
+            show_default=True,
+            help="API calls in flight at once.",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=DURATION,
+            default="0s",
+            show_default=True,
+            help="How long to wait for another apply's lock, e.g. 30s or 2m.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 @main.command()
 @cloud_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--parallelism", type=click.IntRange(1, 64), default=10, show_default=True
-)
+@apply_options
 def apply(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -158,11 +214,13 @@ def apply(
     state_path: Path | None,
     auto_approve: bool,
     parallelism: int,
+    lock_timeout: float,
 ) -> None:
     """Bring the cloud to the manifest."""
     with (
         reported_errors(),
         workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
+        _locked(ws, "apply", lock_timeout),
     ):
         steps = _steps(ws)
         resolve_open_intents(steps)
@@ -171,10 +229,7 @@ def apply(
 
 @main.command()
 @cloud_options
-@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
-@click.option(
-    "--parallelism", type=click.IntRange(1, 64), default=10, show_default=True
-)
+@apply_options
 def destroy(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -182,15 +237,48 @@ def destroy(
     state_path: Path | None,
     auto_approve: bool,
     parallelism: int,
+    lock_timeout: float,
 ) -> None:
     """Delete everything the state owns."""
     with (
         reported_errors(),
         workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
+        _locked(ws, "destroy", lock_timeout),
     ):
         steps = _steps(ws)
         resolve_open_intents(steps)
         _execute(ws, steps, plan_destroy(ws.store, ws.cvm), auto_approve, "destroy")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> None:
+    """Show the last applies with their per-resource outcomes."""
+    with reported_errors():
+        store = StateStore(state_path or default_state_path(paths))
+        records = store.history(limit)
+        store.close()
+    if not records:
+        stdout.print("No applies recorded yet.")
+    for record in records:
+        print_history_entry(stdout, record)
+
+
+@main.command("force-unlock")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False))
+def force_unlock(paths: tuple[Path, ...], state_path: Path | None) -> None:
+    """Clear a lock left behind by an apply that is gone."""
+    with reported_errors():
+        store = StateStore(state_path or default_state_path(paths))
+        holder = store.unlock()
+        store.close()
+    if holder is None:
+        stdout.print("The state was not locked.")
+        return
+    stdout.print(f"Removed the lock held by {describe_lock(holder)}.")
 
 
 @main.command()
@@ -310,6 +398,15 @@ def _warn_open_intents(ws: Workspace) -> None:
         )
 
 
+@contextmanager
+def _locked(ws: Workspace, verb: str, timeout: float) -> Iterator[None]:
+    def waiting(holder: LockInfo) -> None:
+        stderr.print(f"Waiting for the state lock held by {describe_lock(holder)}...")
+
+    with state_lock(ws.store, f"reconciler {verb}", timeout, on_wait=waiting):
+        yield
+
+
 def _execute(
     ws: Workspace, steps: CvmSteps, the_plan: Plan, auto_approve: bool, verb: str
 ) -> None:
@@ -319,8 +416,18 @@ def _execute(
     _confirm(auto_approve, verb)
 
     stderr.print(f"\n[bold]Applying to the {ws.endpoint_label}...[/bold]")
-    executor = Executor(the_plan.graph, steps, ConsoleReporter(stderr), ws.settings)
-    result = executor.run()
+    result = execute_plan(
+        the_plan,
+        steps,
+        ws.store,
+        verb,
+        ConsoleReporter(stderr),
+        ws.settings,
+        on_interrupt=lambda: stderr.print(
+            "[yellow]Interrupted: no new calls; waiting for the ones in flight "
+            "(Ctrl-C again to quit at once).[/yellow]"
+        ),
+    )
     print_summary(stderr, result, dict(the_plan.predicted_calls()), verb)
     if not result.succeeded:
         sys.exit(1)

@@ -83,6 +83,18 @@ def open_workspace(
     )
 
 
+def default_state_path(paths: Sequence[Path]) -> Path:
+    """Where state lives when ``--state`` is not given, without loading YAML.
+
+    Beside the first manifest file, or inside the first directory given, as
+    ``load_manifest`` places ``base_dir``; commands such as ``force-unlock``
+    must work even when the manifest itself is broken.
+    """
+    first = paths[0]
+    base_dir = first if first.is_dir() else first.parent
+    return base_dir / STATE_DIR / "state.db"
+
+
 def _embedded_config() -> EmulatorConfig:
     scale = os.environ.get(TIME_SCALE_VARIABLE, "1")
     try:

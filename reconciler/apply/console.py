@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,6 +11,7 @@ from rich.markup import escape
 from reconciler.apply.executor import ApplyResult
 from reconciler.apply.reporter import Reporter
 from reconciler.model.change import Operation
+from reconciler.state.store import ApplyRecord
 
 
 class ConsoleReporter(Reporter):
@@ -76,3 +78,26 @@ def print_summary(
         )
     for key, reason in sorted(result.skipped.items()):
         console.print(f"  [dim]{escape(key)} skipped: {escape(reason)}[/dim]")
+
+
+def print_history_entry(console: Console, record: ApplyRecord) -> None:
+    """One past apply: when, what, how it ended, calls, and each operation."""
+    started = datetime.fromtimestamp(record.started_at, tz=timezone.utc)
+    colour = {"succeeded": "green", "failed": "red"}.get(record.outcome, "yellow")
+    calls = ", ".join(f"{a} {n}" for a, n in sorted(record.calls.items()))
+    console.print(
+        f"[bold]#{record.apply_id}[/bold] {started:%Y-%m-%d %H:%M:%S} UTC "
+        f"{record.command} [{colour}]{record.outcome}[/{colour}]"
+        + (f"  calls: {calls}" if calls else "")
+    )
+    for operation in record.operations:
+        detail = (
+            f" code {operation.code}: {operation.message}" if operation.code else ""
+        )
+        if operation.message and not operation.code:
+            detail = f" {operation.message}"
+        ids = f" (request ids {', '.join(operation.request_ids)})"
+        console.print(
+            f"    {escape(operation.operation)} {operation.outcome}"
+            f"{escape(detail)}{ids if operation.request_ids else ''}"
+        )

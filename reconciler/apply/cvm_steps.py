@@ -13,11 +13,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.cloud.cvm import CvmApi
-from reconciler.cloud.errors import ApiError, PermanentApiError
+from reconciler.cloud.errors import ApiError, PermanentApiError, TransportError
 from reconciler.cloud.results import BatchResult
 from reconciler.model.address import Address
 from reconciler.model.change import Operation
@@ -81,7 +82,22 @@ class CvmSteps:
         intent = self._create_intent(batch, config, name)
         self.store.open_intent(intent)
 
-        ids = self.cvm.run_instances_hour(config, len(batch), name, intent.client_token)
+        try:
+            ids = self.cvm.run_instances_hour(
+                config, len(batch), name, intent.client_token
+            )
+        except TransportError as error:
+            # The call may have created the instances and lost the answer.
+            # The intent stays open: the next apply re-sends the same token
+            # and records whatever exists, so nothing is created twice.
+            return [
+                StepResult(op.key, Outcome.FAILED, message=_lost_answer(error))
+                for op in batch
+            ]
+        except ApiError:
+            # The cloud answered with an error: nothing was created.
+            self.store.abandon_intent(intent.client_token)
+            raise
         return self.record_created(intent, ids)
 
     def record_created(self, intent: Intent, ids: Sequence[str]) -> list[StepResult]:
@@ -159,11 +175,30 @@ class CvmSteps:
 
     def start(self, batch: list[Operation]) -> list[StepResult]:
         ids = [self.id_of(op) for op in batch]
-        return _batch_results(batch, ids, self.cvm.start_instances(ids))
+        results = _batch_results(batch, ids, self.cvm.start_instances(ids))
+        return self._reread_not_found(results)
 
     def stop(self, batch: list[Operation]) -> list[StepResult]:
         ids = [self.id_of(op) for op in batch]
-        return _batch_results(batch, ids, self.cvm.stop_instances(ids))
+        results = _batch_results(batch, ids, self.cvm.stop_instances(ids))
+        return self._reread_not_found(results)
+
+    def _reread_not_found(self, results: list[StepResult]) -> list[StepResult]:
+        """An item that answers 5000 is read again before it fails for good.
+
+        A resource created a moment ago may not be visible to every part of
+        the cloud yet; if Describe shows it, the item is only re-queued.
+        """
+        missing = [r.resource_id for r in results if r.code == _NOT_FOUND]
+        if not missing:
+            return results
+        seen = {view.instance_id for view in self.cvm.describe_instances(missing)}
+        return [
+            replace(result, outcome=Outcome.RETRY)
+            if result.code == _NOT_FOUND and result.resource_id in seen
+            else result
+            for result in results
+        ]
 
     # Deleting
 
@@ -206,6 +241,13 @@ class CvmSteps:
             if result is not None:
                 results.append(result)
         return results, -(-len(ids) // 100)
+
+
+def _lost_answer(error: TransportError) -> str:
+    return (
+        f"the answer to the create was lost ({error}); the next apply finds "
+        "out what was created, without creating anything twice"
+    )
 
 
 def _goal_result(

@@ -70,10 +70,12 @@ class ApplyResult:
     skipped: dict[str, str] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # Operations not finished because the apply was interrupted.
+    interrupted: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.interrupted
 
 
 class Executor:
@@ -106,6 +108,7 @@ class Executor:
         self.poll_future: Future[tuple[list[StepResult], int]] | None = None
         self.next_poll = 0.0
         self.poll_interval = self.settings.poll_initial
+        self.stopping = False
         self.result = ApplyResult()
 
     def operation(self, key: str) -> Operation:
@@ -119,12 +122,29 @@ class Executor:
         started = self.clock()
         workers = self.settings.parallelism + 1
         with ThreadPoolExecutor(workers, thread_name_prefix="apply") as pool:
-            while self.pending or self.in_flight or self.waiting or self.poll_future:
-                self._dispatch_ready(pool)
-                self._poll_if_due(pool)
+            while self._has_work():
+                if not self.stopping:
+                    self._dispatch_ready(pool)
+                    self._poll_if_due(pool)
                 self._collect(timeout=self._time_to_next_event())
+
+        if self.stopping:
+            self.result.interrupted = sorted(self.pending | set(self.waiting))
         self.result.seconds = self.clock() - started
         return self.result
+
+    def stop(self) -> None:
+        """Send no new calls; ``run`` returns once the calls in flight answer.
+
+        Safe to call from a signal handler. What was accepted but not yet
+        finished is left to the next apply, which refreshes it.
+        """
+        self.stopping = True
+
+    def _has_work(self) -> bool:
+        if self.in_flight or self.poll_future:
+            return True
+        return not self.stopping and bool(self.pending or self.waiting)
 
     # Scheduling
 

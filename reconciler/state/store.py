@@ -42,6 +42,31 @@ CREATE TABLE IF NOT EXISTS resources (
     attributes TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS lock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    holder TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS applies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    outcome TEXT NOT NULL,
+    calls TEXT,
+    predicted_calls TEXT,
+    seconds REAL
+);
+CREATE TABLE IF NOT EXISTS apply_operations (
+    apply_id INTEGER NOT NULL REFERENCES applies (id),
+    operation TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    code INTEGER,
+    message TEXT NOT NULL,
+    request_ids TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS journal (
     client_token TEXT PRIMARY KEY,
     api_action TEXT NOT NULL,
@@ -53,6 +78,39 @@ CREATE TABLE IF NOT EXISTS journal (
     completed_at REAL
 );
 """
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds the state: a command, its process and host, and since when."""
+
+    holder: str
+    pid: int
+    host: str
+    acquired_at: float
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """One operation's outcome in an apply's history."""
+
+    operation: str
+    outcome: str
+    code: int | None
+    message: str
+    request_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApplyRecord:
+    apply_id: int
+    command: str
+    started_at: float
+    finished_at: float | None
+    outcome: str
+    calls: Mapping[str, int]
+    predicted_calls: Mapping[str, int]
+    operations: tuple[OperationRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -259,3 +317,115 @@ class StateStore:
             )
             for token, action, addresses, params in rows
         ]
+
+    # The lock: one apply at a time against one state.
+
+    def try_lock(self, wanted: LockInfo) -> LockInfo | None:
+        """Take the lock; return the current holder instead when it is taken."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT holder, pid, host, acquired_at FROM lock WHERE id = 1"
+            ).fetchone()
+            if row is not None:
+                return LockInfo(*row)
+            db.execute(
+                "INSERT INTO lock VALUES (1, ?, ?, ?, ?)",
+                (wanted.holder, wanted.pid, wanted.host, wanted.acquired_at),
+            )
+        return None
+
+    def unlock(self, expected: LockInfo | None = None) -> LockInfo | None:
+        """Drop the lock (only if ``expected`` still holds it); return who held it."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT holder, pid, host, acquired_at FROM lock WHERE id = 1"
+            ).fetchone()
+            if row is None:
+                return None
+            holder = LockInfo(*row)
+            if expected is None or (holder.pid, holder.host) == (
+                expected.pid,
+                expected.host,
+            ):
+                db.execute("DELETE FROM lock WHERE id = 1")
+        return holder
+
+    # History
+
+    def begin_apply(self, command: str) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO applies (command, started_at, outcome) "
+                "VALUES (?, ?, 'interrupted')",
+                (command, time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_apply(
+        self,
+        apply_id: int,
+        outcome: str,
+        calls: Mapping[str, int],
+        predicted_calls: Mapping[str, int],
+        operations: Sequence[OperationRecord],
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE applies SET finished_at = ?, outcome = ?, calls = ?, "
+                "predicted_calls = ? WHERE id = ?",
+                (
+                    time.time(),
+                    outcome,
+                    json.dumps(dict(calls), sort_keys=True),
+                    json.dumps(dict(predicted_calls), sort_keys=True),
+                    apply_id,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO apply_operations VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        apply_id,
+                        record.operation,
+                        record.outcome,
+                        record.code,
+                        record.message,
+                        json.dumps(list(record.request_ids)),
+                    )
+                    for record in operations
+                ],
+            )
+
+    def history(self, limit: int = 10) -> list[ApplyRecord]:
+        """The last ``limit`` applies, newest first, with their operations."""
+        with self._lock:
+            applies = self._db.execute(
+                "SELECT id, command, started_at, finished_at, outcome, calls, "
+                "predicted_calls FROM applies ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            operations = {row[0]: self._operations_of(row[0]) for row in applies}
+        return [
+            ApplyRecord(
+                apply_id=row[0],
+                command=row[1],
+                started_at=row[2],
+                finished_at=row[3],
+                outcome=row[4],
+                calls=json.loads(row[5] or "{}"),
+                predicted_calls=json.loads(row[6] or "{}"),
+                operations=operations[row[0]],
+            )
+            for row in applies
+        ]
+
+    def _operations_of(self, apply_id: int) -> tuple[OperationRecord, ...]:
+        rows = self._db.execute(
+            "SELECT operation, outcome, code, message, request_ids "
+            "FROM apply_operations WHERE apply_id = ? ORDER BY operation",
+            (apply_id,),
+        ).fetchall()
+        return tuple(
+            OperationRecord(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])))
+            for row in rows
+        )
