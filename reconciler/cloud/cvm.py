@@ -11,11 +11,11 @@ disagreements (``unInstanceIds`` list or map, ``diskInfo`` object or list,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.cloud import zones
+from reconciler.cloud import paging, zones
 from reconciler.cloud.client import LegacyClient
 from reconciler.cloud.results import BatchResult
 
@@ -23,9 +23,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "cvm"
 
-# Describe* returns at most 100 items per page; batch actions take at most 100
-# ids (legacy-api.md, section 13).
-PAGE_SIZE = 100
+# Batch actions take at most 100 ids (legacy-api.md, section 13).
 MAX_BATCH_IDS = 100
 MAX_GOODS = 100
 
@@ -122,29 +120,21 @@ class CvmApi:
 
         Costs ceil(len(ids) / 100) calls.
         """
-        views: list[InstanceView] = []
-        for chunk in chunked(list(dict.fromkeys(ids)), MAX_BATCH_IDS):
-            params = {"instanceIds": chunk, "offset": 0, "limit": PAGE_SIZE}
-            body = self.client.call(
-                SERVICE, "DescribeInstances", params, resource_ids=chunk
-            )
-            views.extend(_views(body))
-        return views
+        items = paging.describe_ids(
+            self.client, SERVICE, "DescribeInstances", "instanceSet", "instanceIds", ids
+        )
+        return [InstanceView.from_api(item) for item in items]
 
     def list_instances(self, search_word: str | None = None) -> list[InstanceView]:
         """Every instance of the region (optionally whose name matches)."""
-        views: list[InstanceView] = []
-        offset = 0
-        while True:
-            params = {"searchWord": search_word, "offset": offset, "limit": PAGE_SIZE}
-            body = self.client.call(SERVICE, "DescribeInstances", params)
-            page = _views(body)
-            views.extend(page)
-
-            offset += PAGE_SIZE
-            total = _int(body.get("totalCount"))
-            if not page or (total is not None and offset >= total):
-                return views
+        items = paging.describe_all(
+            self.client,
+            SERVICE,
+            "DescribeInstances",
+            "instanceSet",
+            {"searchWord": search_word},
+        )
+        return [InstanceView.from_api(item) for item in items]
 
     def run_instances_hour(
         self,
@@ -206,7 +196,7 @@ class CvmApi:
 
         parts = [
             self.client.call_batch(SERVICE, action, "instanceIds", chunk, params)
-            for chunk in chunked(ids, MAX_BATCH_IDS)
+            for chunk in paging.chunked(ids, MAX_BATCH_IDS)
         ]
         return merge_batches(parts)
 
@@ -243,20 +233,6 @@ def merge_batches(parts: Sequence[BatchResult]) -> BatchResult:
     outer = 0 if not failed else 5400 if succeeded else 5100
     message = "; ".join(part.message for part in parts if part.message)
     return BatchResult(parts[0].action, outer, message, items)
-
-
-def chunked(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
-def _views(body: Mapping[str, Any]) -> list[InstanceView]:
-    return [
-        InstanceView.from_api(item)
-        for item in body.get("instanceSet") or []
-        if isinstance(item, Mapping)
-    ]
 
 
 def _zone_of(item: Mapping[str, Any]) -> str:
