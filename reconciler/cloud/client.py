@@ -132,8 +132,8 @@ class LegacyClient:
 
         self.credentials = credentials
         self.region = region
-        self.endpoint = endpoint.rstrip("/") if endpoint else None
-        self.endpoints = {k: v.rstrip("/") for k, v in (endpoints or {}).items()}
+        self.endpoint = _base_url(endpoint) if endpoint else None
+        self.endpoints = {k: _base_url(v) for k, v in (endpoints or {}).items()}
         self.signature_method = signature_method
         self.timeout = timeout
         self.retry = policy
@@ -431,6 +431,12 @@ def _with_max_attempts(policy: RetryPolicy, max_attempts: int) -> RetryPolicy:
             policy, max_attempts=1, max_throttled_attempts=1, max_expired_retries=0
         )
     return replace(policy, max_attempts=max_attempts)
+
+
+def _base_url(value: str) -> str:
+    # A bare host ("cvm.example.internal:8443") means HTTPS, as on the cloud.
+    value = value.strip().rstrip("/")
+    return value if "://" in value else f"https://{value}"
 
 
 def _server_time(response: requests.Response) -> float | None:

@@ -148,3 +148,17 @@ def test_booleans_go_out_as_integers(
     client.call("cvm", "StopInstances", {"forceStop": True, "instanceIds": ["a"]})
 
     assert server.requests[0].form["forceStop"] == "1"
+
+
+def test_bare_host_endpoints_mean_https() -> None:
+    client = LegacyClient(
+        Credentials("id", "key"),
+        "ap-guangzhou",
+        endpoints={"cvm": "cvm.example.internal:8443/"},
+    )
+
+    route = client.route("cvm")
+
+    assert route.url == "https://cvm.example.internal:8443/v2/index.php"
+    assert route.sign_host == "cvm.example.internal:8443"
+    assert client.route("vpc").url == "https://vpc.api.qcloud.com/v2/index.php"
