@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler.cloud.zones import REGION_ZONE_BASE
 
-from . import cvm, keypairs
+from . import cvm, keypairs, vpc
 from .auth import RateLimiter, check_timestamp, verify_signature
 from .config import EmulatorConfig
 from .context import Call, Handler, IdFactory
@@ -40,7 +40,7 @@ from .faults import (
     Target,
     load_fault_document,
 )
-from .protocol import ApiError, Params
+from .protocol import REGION_ALIASES, ApiError, Params
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -52,33 +52,11 @@ DOMAIN_SUFFIX = ".api.qcloud.com"
 SERVICES: dict[str, dict[str, Handler]] = {
     "cvm": {**cvm.ACTIONS, **keypairs.ACTIONS},
     "lb": {},
-    "vpc": {},
+    "vpc": vpc.ACTIONS,
     "eip": {},
 }
 ACTION_SERVICE = {
     action: service for service, actions in SERVICES.items() for action in actions
-}
-
-# Old short region codes still seen in documentation examples (section 2).
-REGION_ALIASES = {
-    "gz": "ap-guangzhou",
-    "sh": "ap-shanghai",
-    "bj": "ap-beijing",
-    "hk": "ap-hongkong",
-    "ca": "na-toronto",
-    "sg": "ap-singapore",
-    "cd": "ap-chengdu",
-    "cq": "ap-chongqing",
-    "shjr": "ap-shanghai-fsi",
-    "szjr": "ap-shenzhen-fsi",
-    "usw": "na-siliconvalley",
-    "de": "eu-frankfurt",
-    "kr": "ap-seoul",
-    "in": "ap-mumbai",
-    "use": "na-ashburn",
-    "th": "ap-bangkok",
-    "ru": "eu-moscow",
-    "jp": "ap-tokyo",
 }
 
 # Parameters that carry ids of existing resources, for the call log and for

@@ -59,6 +59,8 @@ class Call:
     faults: CallFaults
     ids: IdFactory
     created: list[str] = field(default_factory=list)
+    # Per-call memo for handlers (e.g. addresses in use in a subnet).
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     def done_at(self, action: str | None = None) -> float:
         """When asynchronous work started now by this action finishes."""

@@ -16,15 +16,15 @@ from typing import Any
 
 from reconciler.cloud.zones import zone_name, zone_region
 
+from . import vpc
 from .context import Call, Handler
 from .faults import HIDDEN, SLOW_DELETE, TASK_FAILURE
+from .kinds import INSTANCE, KEY_PAIR, SUBNET
 from .protocol import ApiError, Params, batch_body, format_time, invalid, success
 from .store import Resource
 
 logger = logging.getLogger(__name__)
 
-INSTANCE = "instance"
-KEY_PAIR = "keypair"
 
 # Instance status codes (section 8.2).
 FAULT = 1
@@ -247,16 +247,21 @@ def find_key(call: Call, key_id: str) -> Resource | None:
 
 
 def _network_spec(call: Call, params: Params, zone: int) -> dict[str, Any]:
-    vpc_id = params.str("vpcId")
-    subnet_id = params.str("subnetId")
-    if not vpc_id and not subnet_id:
+    vpc_ref = params.str("vpcId")
+    subnet_ref = params.str("subnetId")
+    if not vpc_ref and not subnet_ref:
         return {}
-    if not (vpc_id and subnet_id):
+    if not (vpc_ref and subnet_ref):
         raise invalid("(100004) vpcId and subnetId must be given together")
 
-    # TODO(#4): check that the VPC and subnet exist, the subnet lies in the
-    # zone and has free addresses, and take the lanIp from its CIDR.
-    return {"vpcId": vpc_id, "subnetId": subnet_id}
+    found_vpc = vpc.require_vpc(call, vpc_ref)
+    subnet = vpc.require_subnet(call, found_vpc, subnet_ref)
+    if subnet.data["zoneId"] != zone:
+        raise invalid(
+            f"(InvalidSubnet.ZoneMismatch) subnet {subnet.id} is in zone "
+            f"{subnet.data['zoneId']}, not {zone}"
+        )
+    return {"vpcId": found_vpc.id, "subnetId": subnet.id}
 
 
 def _create_instance(call: Call, spec: dict[str, Any]) -> str:
@@ -266,7 +271,7 @@ def _create_instance(call: Call, spec: dict[str, Any]) -> str:
     data.update(
         instanceId="qcvm" + call.ids.hex(32),
         uuid=_uuid(call),
-        lanIp=_lan_ip(call),
+        lanIp=_lan_ip(call, spec),
         wanIpSet=[_wan_ip(call)] if spec["bandwidth"] or spec["wanIp"] else [],
         storageId=call.ids.new(call.store, "disk"),
         rootId=call.ids.new(call.store, "disk"),
@@ -291,7 +296,13 @@ def _uuid(call: Call) -> str:
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
 
-def _lan_ip(call: Call) -> str:
+def _lan_ip(call: Call, spec: dict[str, Any]) -> str:
+    if spec.get("subnetId"):
+        subnet = call.store.get(SUBNET, spec["subnetId"])
+        assert subnet is not None, "subnet vanished inside a transaction: bug"
+        return vpc.allocate_ip(call, subnet)
+
+    # Classic network: a region-wide serial turned into a 10.x address.
     serial = call.store.next_value("lan_ip", call.region)
     return f"10.{(serial >> 16) & 255}.{(serial >> 8) & 255}.{serial & 255}"
 

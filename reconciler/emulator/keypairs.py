@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 from .context import Call, Handler
-from .cvm import INSTANCE, KEY_PAIR, STATUS_ERROR, STOPPED, find_key
+from .cvm import STATUS_ERROR, STOPPED, find_key
+from .kinds import INSTANCE, KEY_PAIR
 from .protocol import ApiError, batch_body, format_time, invalid, not_found, success
 from .store import Resource
 

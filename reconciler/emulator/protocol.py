@@ -34,6 +34,29 @@ CODE_DESC: dict[int, str] = {
     6200: "ServiceUnavailable",
 }
 
+# Old short region codes still seen in documentation examples (section 2).
+REGION_ALIASES = {
+    "gz": "ap-guangzhou",
+    "sh": "ap-shanghai",
+    "bj": "ap-beijing",
+    "hk": "ap-hongkong",
+    "ca": "na-toronto",
+    "sg": "ap-singapore",
+    "cd": "ap-chengdu",
+    "cq": "ap-chongqing",
+    "shjr": "ap-shanghai-fsi",
+    "szjr": "ap-shenzhen-fsi",
+    "usw": "na-siliconvalley",
+    "de": "eu-frankfurt",
+    "kr": "ap-seoul",
+    "in": "ap-mumbai",
+    "use": "na-ashburn",
+    "th": "ap-bangkok",
+    "ru": "eu-moscow",
+    "jp": "ap-tokyo",
+}
+SHORT_REGION = {region: short for short, region in REGION_ALIASES.items()}
+
 MAX_IDS_PER_CALL = 100
 _INDEX = re.compile(r"^(\d+)(?:\.(.*))?$")
 

@@ -123,6 +123,12 @@ class Client:
             time.sleep(0.01)
         raise AssertionError(f"{ids} did not reach {status}: {self.statuses(ids)}")
 
+    def wait_gone(self, ids: list[str], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.describe(ids)["totalCount"]:
+            assert time.monotonic() < deadline, f"{ids} are still listed"
+            time.sleep(0.01)
+
 
 INSTANCE_SPEC: dict[str, Any] = {
     "zoneId": ZONE,
