@@ -19,7 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic, Severity, SourcePosition
-from reconciler.manifest.desired import BuildContext, Entry, Reference
+from reconciler.manifest.desired import (
+    BuildContext,
+    Entry,
+    Reference,
+    section_entries,
+)
 from reconciler.manifest.load import JsonPath
 from reconciler.manifest.result import Lifecycle
 from reconciler.manifest.validate import SECTIONS, did_you_mean
@@ -110,7 +115,7 @@ class _Index:
         # Keys written in the manifest, including entries that failed the
         # schema: a reference to those is not "unknown", only unchecked.
         self.written = {
-            kind: set(context.document.get(section) or {})
+            kind: set(section_entries(context.document, section))
             for section, kind in SECTIONS.items()
         }
 

@@ -115,11 +115,17 @@ def build_entries(context: BuildContext) -> list[Entry]:
 
     entries: list[Entry] = []
     for section, builder in _BUILDERS.items():
-        for key, body in (context.document.get(section) or {}).items():
+        for key, body in section_entries(context.document, section).items():
             if not context.has_failed((section, key)):
                 entries.extend(builder(context, key, body or {}))
     logger.debug("Built %d resource entries.", len(entries))
     return entries
+
+
+def section_entries(document: Mapping[str, Any], section: str) -> Mapping[str, Any]:
+    """A section's entries, or none when the section is not a mapping."""
+    entries = document.get(section)
+    return entries if isinstance(entries, Mapping) else {}
 
 
 # --- per kind ----------------------------------------------------------------

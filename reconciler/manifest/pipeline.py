@@ -22,7 +22,7 @@ from reconciler.diagnostics import (
     Severity,
     SourcePosition,
 )
-from reconciler.manifest.checks import check_entries, warn_unknown_region
+from reconciler.manifest.checks import Checked, check_entries, warn_unknown_region
 from reconciler.manifest.desired import BuildContext, build_entries
 from reconciler.manifest.load import Document, SourceMap, load_document
 from reconciler.manifest.result import Manifest
@@ -30,6 +30,8 @@ from reconciler.manifest.sources import Sources, read_sources
 from reconciler.manifest.validate import validate_document
 
 logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Internal error"
 
 
 @dataclass
@@ -76,16 +78,16 @@ def _run(paths: Sequence[Path]) -> _Run:
     problems, failed = validate_document(merged, source)
     diagnostics.extend(problems)
 
-    provider = merged.get("provider") or {}
-    region = provider.get("region") if "provider" not in failed else None
-    context = BuildContext(merged, source, failed, _text(region))
-    warn_unknown_region(context, REGION_ZONE_BASE)
-    checked = check_entries(context, build_entries(context))
+    provider = merged.get("provider")
+    provider = provider if isinstance(provider, Mapping) else {}
+    region = _text(provider.get("region"))
+    context = BuildContext(merged, source, failed, region)
+    checked = _build_and_check(context)
     diagnostics.extend(context.diagnostics)
 
     run = _finish(run)
     run.manifest = Manifest(
-        provider_region=_text(region),
+        provider_region=region,
         provider_endpoint=_text(provider.get("endpoint")),
         resources=checked.resources,
         base_dir=sources.base_dir,
@@ -95,6 +97,24 @@ def _run(paths: Sequence[Path]) -> _Run:
         dependencies=checked.dependencies,
     )
     return run
+
+
+def _build_and_check(context: BuildContext) -> Checked:
+    """The desired model and its semantic checks; a crash here is our bug."""
+    try:
+        warn_unknown_region(context, REGION_ZONE_BASE)
+        return check_entries(context, build_entries(context))
+    except Exception as error:  # noqa: BLE001 - reported as a bug, never a traceback
+        logger.exception("Semantic checks failed unexpectedly.")
+        context.diagnostics.append(
+            Diagnostic(
+                INTERNAL_ERROR,
+                "reconciler failed while checking this manifest; this is a bug "
+                f"in reconciler, please report it ({type(error).__name__}: "
+                f"{error}). The schema checks above are still valid.",
+            )
+        )
+        return Checked()
 
 
 def _finish(run: _Run) -> _Run:
