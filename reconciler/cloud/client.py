@@ -450,7 +450,7 @@ def _server_time(response: requests.Response) -> float | None:
 
 
 def _is_success(body: Mapping[str, Any]) -> bool:
-    return body["code"] == 0
+    return bool(body["code"] == 0)
 
 
 def _is_batch_answer(body: Mapping[str, Any]) -> bool:

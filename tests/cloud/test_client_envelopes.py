@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from reconciler.cloud.client import LegacyClient
@@ -211,7 +213,7 @@ def test_batch_ids_are_sent_zero_based(
     ],
 )
 def test_error_codes_are_classified(
-    server: ScriptedServer, client: LegacyClient, code: int, expected: type
+    server: ScriptedServer, client: LegacyClient, code: int, expected: type[ApiError]
 ) -> None:
     server.answer({"code": code, "message": "(x) nope", "codeDesc": "Name"})
 
@@ -237,9 +239,12 @@ def test_error_codes_are_classified(
     ],
 )
 def test_retryable_codes_are_transient_when_attempts_run_out(
-    server: ScriptedServer, make_client: object, code: int, expected: type
+    server: ScriptedServer,
+    make_client: Callable[..., LegacyClient],
+    code: int,
+    expected: type[ApiError],
 ) -> None:
-    client = make_client(max_attempts=1)  # type: ignore[operator]
+    client = make_client(max_attempts=1)
     server.answer({"code": code, "message": "later"})
 
     with pytest.raises(expected) as caught:
@@ -274,9 +279,9 @@ def test_api_30_answer_is_a_permanent_error(
 
 
 def test_non_json_answer_is_a_transport_error(
-    server: ScriptedServer, make_client: object
+    server: ScriptedServer, make_client: Callable[..., LegacyClient]
 ) -> None:
-    client = make_client(max_attempts=1)  # type: ignore[operator]
+    client = make_client(max_attempts=1)
     server.answer((200, "<html>proxy</html>"))
 
     with pytest.raises(TransportError, match="not JSON") as caught:
@@ -293,8 +298,10 @@ def test_http_404_is_permanent(server: ScriptedServer, client: LegacyClient) -> 
         client.call("cvm", "DescribeInstances", {})
 
 
-def test_connection_refused_is_a_transport_error(make_client: object) -> None:
-    client = make_client(endpoint="http://127.0.0.1:9", max_attempts=1)  # type: ignore[operator]
+def test_connection_refused_is_a_transport_error(
+    make_client: Callable[..., LegacyClient],
+) -> None:
+    client = make_client(endpoint="http://127.0.0.1:9", max_attempts=1)
 
     with pytest.raises(TransportError) as caught:
         client.call("cvm", "StartInstances", {}, resource_ids=["ins-1"])
