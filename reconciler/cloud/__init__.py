@@ -20,3 +20,6 @@ Modules, bottom to top:
 Nothing is imported here, so that the emulator can use ``signing`` without
 pulling in the HTTP client.
 """
+
+# TODO(#3): add vpc.py, clb.py and eip.py (with DescribeLoadBalancersTaskResult
+# and DescribeVpcTaskResult polling) once the engine manages those kinds.

@@ -133,6 +133,8 @@ class LegacyClient:
         self.credentials = credentials
         self.region = region
         self.endpoint = _base_url(endpoint) if endpoint else None
+        # TODO(#3): let users set per-service overrides from configuration
+        # (manifest provider block or environment), not only from code.
         self.endpoints = {k: _base_url(v) for k, v in (endpoints or {}).items()}
         self.signature_method = signature_method
         self.timeout = timeout
@@ -330,6 +332,8 @@ class LegacyClient:
                 route.url, data=signed, timeout=self.timeout
             )
         except requests.RequestException as exc:
+            # TODO(#3): a read timeout on a write without clientToken may have
+            # taken effect; retry those only after the caller refreshes state.
             raise TransportError(
                 action, f"{type(exc).__name__} calling {route.url}", service=service
             ) from exc
