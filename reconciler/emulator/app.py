@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler.cloud.zones import REGION_ZONE_BASE
 
-from . import cvm, keypairs, vpc
+from . import cvm, eip, keypairs, vpc
 from .auth import RateLimiter, check_timestamp, verify_signature
 from .config import EmulatorConfig
 from .context import Call, Handler, IdFactory
@@ -53,7 +53,7 @@ SERVICES: dict[str, dict[str, Handler]] = {
     "cvm": {**cvm.ACTIONS, **keypairs.ACTIONS},
     "lb": {},
     "vpc": vpc.ACTIONS,
-    "eip": {},
+    "eip": eip.ACTIONS,
 }
 ACTION_SERVICE = {
     action: service for service, actions in SERVICES.items() for action in actions

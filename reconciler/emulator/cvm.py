@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.cloud.zones import zone_name, zone_region
 
 from . import vpc
+from .cascades import release_instance
 from .context import Call, Handler
 from .faults import HIDDEN, SLOW_DELETE, TASK_FAILURE
 from .kinds import INSTANCE, KEY_PAIR, SUBNET
@@ -521,7 +522,7 @@ def return_instance(call: Call) -> dict[str, Any]:
     resource.transition(RETURNING, RETURNED, gone_at)
     resource.gone_at = gone_at
     call.store.put(resource)
-    # TODO(#4): cascade: free the instance's EIP binding and LB registrations.
+    release_instance(call, resource.id)
     return success()
 
 
