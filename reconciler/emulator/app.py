@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler.cloud.zones import REGION_ZONE_BASE
 
-from . import cvm, eip, keypairs, vpc
+from . import clb, cvm, eip, keypairs, vpc
 from .auth import RateLimiter, check_timestamp, verify_signature
 from .config import EmulatorConfig
 from .context import Call, Handler, IdFactory
@@ -51,7 +51,7 @@ DOMAIN_SUFFIX = ".api.qcloud.com"
 # Handlers per service; one entry per module as services are added.
 SERVICES: dict[str, dict[str, Handler]] = {
     "cvm": {**cvm.ACTIONS, **keypairs.ACTIONS},
-    "lb": {},
+    "lb": clb.ACTIONS,
     "vpc": vpc.ACTIONS,
     "eip": eip.ACTIONS,
 }

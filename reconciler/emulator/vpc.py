@@ -101,7 +101,10 @@ def allocate_ip(call: Call, subnet: Resource) -> str:
     key = f"used:{subnet.id}"
     if key not in call.scratch:
         instances = _members(call, INSTANCE, "subnetId", subnet.id)
-        call.scratch[key] = {instance.data["lanIp"] for instance in instances}
+        balancers = _members(call, LOAD_BALANCER, "subnetId", subnet.id)
+        call.scratch[key] = {i.data["lanIp"] for i in instances} | {
+            vip for balancer in balancers for vip in balancer.data["vips"]
+        }
     used: set[str] = call.scratch[key]
 
     network = ipaddress.ip_network(subnet.data["cidrBlock"])
