@@ -19,6 +19,9 @@ BATCH_LIMITS = {
     "RunInstancesHour": 100,
     "StartInstances": 100,
     "StopInstances": 100,
+    "ResetInstancePassword": 100,
+    "BindInstanceKey": 100,
+    "UnBindInstanceKey": 100,
 }
 
 BatchKey = tuple[str, tuple[tuple[str, Any], ...]]

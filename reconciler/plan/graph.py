@@ -1,37 +1,60 @@
 """The plan graph: a networkx DiGraph whose nodes are operations.
 
-An edge ``a -> b`` means ``b`` may start only when ``a`` is done. Each
-change expands into a short chain of operations for its resource (return
-before re-create, create before rename, rename before a power change, so an
-instance is never asked to do two things at once); edges between resources
-come from references (none yet for instances alone).
+Called by ``reconciler.plan.plan.make_plan``; read by the executor, the
+call prediction and the renderers. An edge ``a -> b`` means ``b`` may start
+only when ``a`` is done. Each change expands into a chain of operations for
+its resource (per kind, see ``OPERATIONS_BY_KIND``); edges between resources
+come from the manifest's dependencies: a resource is created after what it
+references, and deleted before it. Pure and deterministic: nodes and edges
+are added in sorted order, and a cycle is a diagnostic naming its path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 
 import networkx as nx
 
+from reconciler.diagnostics import Diagnostic, DiagnosticError
+from reconciler.manifest.result import NO_LIFECYCLE, Lifecycle
 from reconciler.model.address import Address
 from reconciler.model.change import Action, Change, Operation
-from reconciler.model.resource import RUNNING, STOPPED, DesiredResource
-from reconciler.plan.rules import INSTANCE_CREATE_KEYS
+from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.plan.instance_operations import GONE, instance_operations
 
-GONE = "gone"
+logger = logging.getLogger(__name__)
+
+__all__ = ["GONE", "build_graph", "operations_in_order"]
+
+OperationBuilder = Callable[
+    [Change, DesiredResource | None, CurrentResource | None, bool], list[Operation]
+]
+
+# TODO(#6): the other kinds' operations arrive with multi-kind planning.
+OPERATIONS_BY_KIND: dict[str, OperationBuilder] = {"instance": instance_operations}
 
 
 def build_graph(
-    changes: Sequence[Change], desired: Mapping[Address, DesiredResource]
+    changes: Sequence[Change],
+    desired: Mapping[Address, DesiredResource],
+    current: Mapping[Address, CurrentResource] | None = None,
+    dependencies: Mapping[Address, frozenset[Address]] | None = None,
+    lifecycle: Mapping[Address, Lifecycle] | None = None,
 ) -> nx.DiGraph:
     """Expand changes into operations linked in the order they must run."""
+    current, lifecycle = current or {}, lifecycle or {}
     graph = nx.DiGraph()
-    for change in changes:
-        chain = _instance_operations(change, desired.get(change.address))
-        for operation in chain:
-            graph.add_node(operation.key, operation=operation, change=change)
-        for before, after in zip(chain, chain[1:], strict=False):
-            graph.add_edge(before.key, after.key)
+    chains: dict[Address, list[Operation]] = {}
+    for change in sorted(changes, key=lambda c: c.address):
+        policy = lifecycle.get(change.address, NO_LIFECYCLE)
+        chain = _chain(change, desired, current, policy.create_before_destroy)
+        chains[change.address] = chain
+        _add_chain(graph, chain, change)
+
+    by_address = {change.address: change for change in changes}
+    _link_resources(graph, chains, by_address, dependencies or {})
+    _refuse_cycles(graph)
     return graph
 
 
@@ -41,86 +64,91 @@ def operations_in_order(graph: nx.DiGraph) -> list[Operation]:
     return [graph.nodes[key]["operation"] for key in order]
 
 
-def _instance_operations(
-    change: Change, desired: DesiredResource | None
+def _chain(
+    change: Change,
+    desired: Mapping[Address, DesiredResource],
+    current: Mapping[Address, CurrentResource],
+    create_before_destroy: bool,
 ) -> list[Operation]:
-    if change.action is Action.DELETE:
-        return [_return(change)]
-    assert desired is not None
-    if change.action is Action.CREATE:
-        return _create_chain(desired)
-    if change.action is Action.REPLACE:
-        return [_return(change), *_create_chain(desired)]
-    return _update_chain(change)
+    builder = OPERATIONS_BY_KIND.get(change.address.kind)
+    if builder is None:
+        raise DiagnosticError(_kind_not_planned(change, desired))
+    wanted, live = desired.get(change.address), current.get(change.address)
+    return builder(change, wanted, live, create_before_destroy)
 
 
-def _return(change: Change) -> Operation:
-    return Operation(
-        change.address,
-        "ReturnInstance",
-        resource_id=change.resource_id,
-        wait_for=GONE,
+def _add_chain(graph: nx.DiGraph, chain: list[Operation], change: Change) -> None:
+    for operation in chain:
+        graph.add_node(operation.key, operation=operation, change=change)
+    for before, after in zip(chain, chain[1:], strict=False):
+        graph.add_edge(before.key, after.key)
+
+
+def _link_resources(
+    graph: nx.DiGraph,
+    chains: Mapping[Address, list[Operation]],
+    changes: Mapping[Address, Change],
+    dependencies: Mapping[Address, frozenset[Address]],
+) -> None:
+    """Creates after what they reference; deletes before what they reference."""
+    for address in sorted(dependencies):
+        if address not in chains:
+            continue
+        for needed in sorted(dependencies[address]):
+            if needed not in chains:
+                continue
+            _link_pair(graph, chains, changes, address, needed)
+
+
+def _link_pair(
+    graph: nx.DiGraph,
+    chains: Mapping[Address, list[Operation]],
+    changes: Mapping[Address, Change],
+    dependent: Address,
+    needed: Address,
+) -> None:
+    # The dependent's first building step waits for the needed resource's
+    # last one; its return comes before the needed resource's return.
+    building = [op for op in chains[dependent] if op.wait_for != GONE]
+    built = [op for op in chains[needed] if op.wait_for != GONE]
+    if building and built:
+        graph.add_edge(built[-1].key, building[0].key)
+
+    leaving = [op for op in chains[dependent] if op.wait_for == GONE]
+    going = [op for op in chains[needed] if op.wait_for == GONE]
+    if leaving and going and changes[needed].action is not Action.CREATE:
+        graph.add_edge(leaving[0].key, going[0].key)
+    # TODO(#6): resources deleted from the manifest have no recorded
+    # dependencies, so their deletes are not ordered yet; state should keep
+    # each resource's dependencies when it records it.
+
+
+def _refuse_cycles(graph: nx.DiGraph) -> None:
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    path = " -> ".join([str(edge[0]) for edge in cycle] + [str(cycle[0][0])])
+    raise DiagnosticError(
+        Diagnostic(
+            "The plan's operations form a cycle",
+            f"These operations wait for each other: {path}. This usually comes "
+            "from createBeforeDestroy on a resource whose dependencies are "
+            "replaced as well; remove createBeforeDestroy from one of them or "
+            "apply the changes in two steps.",
+        )
     )
 
 
-def _create_chain(desired: DesiredResource) -> list[Operation]:
-    attributes = desired.attributes
-    config = tuple((key, attributes[key]) for key in INSTANCE_CREATE_KEYS)
-    chain = [
-        Operation(
-            desired.address,
-            "RunInstancesHour",
-            batch_key=config,
-            params={**attributes, "state": RUNNING},
-            wait_for=RUNNING,
-        ),
-        # A batch create gives every instance the same name; each one that
-        # should be called otherwise is renamed once it runs.
-        Operation(
-            desired.address,
-            "ModifyInstanceAttributes",
-            params={"name": attributes["name"]},
-        ),
-    ]
-    if attributes["state"] == STOPPED:
-        chain.append(_power(desired.address, STOPPED))
-    return chain
-
-
-def _update_chain(change: Change) -> list[Operation]:
-    chain: list[Operation] = []
-    for row in change.attributes:
-        if row.name == "name":
-            chain.append(
-                Operation(
-                    change.address,
-                    "ModifyInstanceAttributes",
-                    params={"name": row.new},
-                    resource_id=change.resource_id,
-                )
-            )
-        elif row.name == "bandwidth":
-            chain.append(
-                Operation(
-                    change.address,
-                    "UpdateInstanceBandwidthHour",
-                    params={"bandwidth": row.new},
-                    resource_id=change.resource_id,
-                )
-            )
-
-    power = [row for row in change.attributes if row.name == "state"]
-    if power:
-        chain.append(_power(change.address, power[0].new, change.resource_id))
-    return chain
-
-
-def _power(address: Address, state: str, resource_id: str | None = None) -> Operation:
-    action = "StartInstances" if state == RUNNING else "StopInstances"
-    return Operation(
-        address,
-        action,
-        params={"state": state},
-        resource_id=resource_id,
-        wait_for=state,
+def _kind_not_planned(
+    change: Change, desired: Mapping[Address, DesiredResource]
+) -> Diagnostic:
+    wanted = desired.get(change.address)
+    return Diagnostic(
+        "Kind not planned yet",
+        f"{change.address} is a {change.address.kind}, and this version of "
+        "reconciler plans only instances. Leave it out of the manifest for "
+        "now, or manage it by other means.",
+        position=wanted.position if wanted else None,
+        address=str(change.address),
     )

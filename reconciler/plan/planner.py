@@ -1,14 +1,24 @@
-"""The planner: refresh the recorded state, then diff and build the graph."""
+"""The planner: refresh the recorded state, then diff and build the graph.
+
+Called by the CLI (plan, apply, destroy, graph). The refresh is its only
+I/O; everything after it is ``make_plan``, pure.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 
 from reconciler.cloud.cvm import CvmApi
+from reconciler.manifest.result import Lifecycle, Manifest
+from reconciler.model.address import Address
 from reconciler.model.resource import DesiredResource
-from reconciler.plan.plan import Plan, make_plan
+from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
+from reconciler.plan.plan import Plan, PlanOptions, make_plan
 from reconciler.plan.refresh import refresh
 from reconciler.state.store import StateStore
+
+logger = logging.getLogger(__name__)
 
 
 def plan_changes(
@@ -16,15 +26,69 @@ def plan_changes(
     store: StateStore,
     cvm: CvmApi,
     manifest_digest: str = "",
+    *,
+    lifecycle: Mapping[Address, Lifecycle] | None = None,
+    dependencies: Mapping[Address, frozenset[Address]] | None = None,
+    options: PlanOptions | None = None,
+    profile: DurationProfile = TENCENT_CLOUD,
 ) -> Plan:
     """Everything needed to bring the cloud to ``desired``."""
-    serial = store.serial
+    # Read serial and lineage before the records: a write that lands in
+    # between then makes a saved plan stale rather than silently wrong.
+    serial, lineage = store.serial, store.lineage
     refreshed = refresh(store.resources(), cvm)
     return make_plan(
-        desired, refreshed.current, refreshed.drift, serial, manifest_digest
+        desired,
+        refreshed.current,
+        refreshed.drift,
+        serial,
+        manifest_digest,
+        state_lineage=lineage,
+        lifecycle=lifecycle,
+        dependencies=dependencies,
+        options=options,
+        profile=profile,
     )
 
 
-def plan_destroy(store: StateStore, cvm: CvmApi) -> Plan:
-    """Everything needed to delete what the state owns."""
-    return plan_changes([], store, cvm)
+def plan_manifest(
+    manifest: Manifest,
+    store: StateStore,
+    cvm: CvmApi,
+    options: PlanOptions | None = None,
+    profile: DurationProfile = TENCENT_CLOUD,
+) -> Plan:
+    """``plan_changes`` for a whole manifest, lifecycle and dependencies included."""
+    return plan_changes(
+        manifest.resources,
+        store,
+        cvm,
+        manifest.digest,
+        lifecycle=manifest.lifecycle,
+        dependencies=manifest.dependencies,
+        options=options,
+        profile=profile,
+    )
+
+
+def plan_destroy(
+    store: StateStore,
+    cvm: CvmApi,
+    manifest: Manifest | None = None,
+    profile: DurationProfile = TENCENT_CLOUD,
+) -> Plan:
+    """Everything needed to delete what the state owns.
+
+    With the manifest, its ``preventDestroy`` rules still protect resources.
+    """
+    if manifest is None:
+        return plan_changes([], store, cvm, profile=profile)
+    return plan_changes(
+        [],
+        store,
+        cvm,
+        manifest.digest,
+        lifecycle=manifest.lifecycle,
+        dependencies=manifest.dependencies,
+        profile=profile,
+    )

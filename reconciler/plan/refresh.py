@@ -77,9 +77,14 @@ def refresh(recorded: Mapping[Address, CurrentResource], cvm: CvmApi) -> Refresh
 def instance_attributes(
     view: InstanceView, record: CurrentResource | None = None
 ) -> dict[str, Any]:
-    """The manifest's attributes of an instance as the cloud shows them."""
-    recorded_state = record.attributes.get("state") if record else None
-    return {
+    """The manifest's attributes of an instance as the cloud shows them.
+
+    What DescribeInstances cannot show (the password's hash, the key pair,
+    the subnet's manifest name) is kept as state recorded it.
+    """
+    recorded = dict(record.attributes) if record else {}
+    recorded_state = recorded.get("state")
+    return recorded | {
         "name": view.name,
         "zone": view.zone,
         "image": view.image,
