@@ -10,7 +10,7 @@ from werkzeug.test import Client as WsgiClient
 
 from reconciler.emulator import EmulatorConfig, create_app, start_in_thread
 
-from .conftest import FAST_SCALE, Client
+from .conftest import FAST_SCALE, INSTANCE_SPEC, Client
 
 
 def test_stats_count_calls_failures_and_resources(client: Client) -> None:
@@ -136,3 +136,25 @@ def test_concurrent_callers_see_a_consistent_cloud(client: Client) -> None:
         for i in client.describe(ids, limit=100)["instanceSet"]
     }
     assert names == {instance_id: f"n{n}" for n, instance_id in enumerate(ids)}
+
+
+def test_rate_limit_per_key_and_action_answers_4400_without_effect(
+    tmp_path: Path,
+) -> None:
+    config = EmulatorConfig(time_scale=FAST_SCALE, rate_limit=2)
+    with start_in_thread(tmp_path / "r.db", config) as server:
+        client = Client(server)
+        created = [
+            client.call("RunInstancesHour", {**INSTANCE_SPEC})["code"] for _ in range(3)
+        ]
+        other_action = client.call("DescribeInstances", {"limit": 100})
+
+    assert created == [0, 0, 4400]
+    assert other_action["code"] == 0
+    assert other_action["totalCount"] == 2
+
+
+def test_rate_limit_is_off_by_default(client: Client) -> None:
+    codes = {client.call("DescribeInstances")["code"] for _ in range(30)}
+
+    assert codes == {0}
