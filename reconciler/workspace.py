@@ -17,7 +17,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.apply.executor import ExecutorSettings
-from reconciler.cloud.client import Credentials, LegacyClient
+from reconciler.cloud.client import LegacyClient
+from reconciler.cloud.credentials import (
+    Credentials,
+    CredentialsError,
+    load_credentials,
+    load_region,
+)
 from reconciler.cloud.cvm import CvmApi
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.emulator import (
@@ -62,7 +68,7 @@ def open_workspace(
     manifest = load_manifest(paths)
     state_dir = manifest.base_dir / STATE_DIR
     endpoint = endpoint or manifest.provider_endpoint
-    region = region or manifest.provider_region or os.environ.get("TENCENTCLOUD_REGION")
+    region = region or manifest.provider_region or load_region()
     if not region:
         raise DiagnosticError(_missing_region())
 
@@ -123,23 +129,25 @@ def _is_loopback(endpoint: str | None) -> bool:
 
 
 def _credentials_for(endpoint: str | None) -> Credentials:
+    if not _is_loopback(endpoint):
+        try:
+            return load_credentials()
+        except CredentialsError as error:
+            raise DiagnosticError(
+                Diagnostic(
+                    "no credentials for Tencent Cloud",
+                    f"{error} To try reconciler without an account, use the "
+                    "local cloud: --endpoint local.",
+                )
+            ) from None
+
+    # The local cloud accepts a fixed, documented key pair (no secret), or
+    # the pair given to 'reconciler emulator serve' through the environment.
     secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
     secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
-    token = os.environ.get("TENCENTCLOUD_SECURITY_TOKEN")
     if secret_id and secret_key:
-        return Credentials(secret_id, secret_key, token)
-
-    # The local cloud accepts a fixed, documented key pair; it is no secret.
-    if _is_loopback(endpoint):
-        return Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-    raise DiagnosticError(
-        Diagnostic(
-            "no credentials for Tencent Cloud",
-            "Set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (and "
-            "TENCENTCLOUD_SECURITY_TOKEN for temporary keys), or run against "
-            "the local cloud with --endpoint local.",
-        )
-    )
+        return Credentials(secret_id, secret_key)
+    return Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
 
 
 def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:
