@@ -1,63 +1,97 @@
-"""Plans rendered for people (text with rich markup) and scripts (JSON)."""
+"""Plans rendered for people (text with rich markup) and scripts (JSON).
+
+Called by the CLI (plan, apply, destroy). Pure functions of a ``Plan``:
+the same plan renders to the same bytes. The JSON document is versioned and
+documented in ``docs/plan-format.md``; Markdown for pull requests lives in
+``reconciler.plan.markdown``.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+import networkx as nx
 from rich.markup import escape
 
 from reconciler.model.change import Action, AttributeChange, Change
+from reconciler.plan.estimate import describe_seconds
 from reconciler.plan.plan import Plan
+from reconciler.plan.refresh import Drift
+from reconciler.plan.sensitive import SHOWN
 
 PLAN_FORMAT_VERSION = 1
 
-_SYMBOL = {
-    Action.CREATE: ("+", "green"),
-    Action.UPDATE: ("~", "yellow"),
-    Action.DELETE: ("-", "red"),
-    Action.REPLACE: ("-/+", "magenta"),
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.REPLACE: "-/+",
+}
+_COLOURS = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+    Action.REPLACE: "magenta",
 }
 NO_CHANGES = "No changes. The cloud matches the manifest."
+NO_DRIFT = "No drift. State matches the cloud."
+
+
+# --- text --------------------------------------------------------------------
 
 
 def render_text(plan: Plan) -> str:
     """The plan as a person reads it; rich markup, values escaped."""
-    lines: list[str] = []
-    if plan.drift:
-        lines += _drift_lines(plan)
+    lines = _drift_lines(plan.drift) if plan.drift else []
+    if plan.options.refresh_only:
+        return "\n".join(lines + [_refresh_only_line(plan)])
     if plan.is_empty:
         lines.append(f"[bold]{NO_CHANGES}[/bold]")
         return "\n".join(lines)
 
-    lines.append("reconciler will make these changes:")
-    lines.append("")
+    lines += ["reconciler will make these changes:", ""]
     for change in plan.changes:
         lines += _change_lines(change)
         lines.append("")
-    lines.append(summary_line(plan))
-    lines.append(_calls_line(plan))
+    lines += [summary_line(plan), calls_line(plan), duration_line(plan)]
+    if plan.options.targets:
+        lines.append(_target_warning(plan))
     return "\n".join(lines)
 
 
 def summary_line(plan: Plan) -> str:
-    counts = plan.counts()
-    add = counts[Action.CREATE] + counts[Action.REPLACE]
-    change = counts[Action.UPDATE]
-    destroy = counts[Action.DELETE] + counts[Action.REPLACE]
+    add, change, destroy = _totals(plan)
     return f"[bold]Plan:[/bold] {add} to add, {change} to change, {destroy} to destroy."
 
 
-def _calls_line(plan: Plan) -> str:
+def calls_line(plan: Plan) -> str:
     calls = plan.predicted_calls()
-    total = sum(calls.values())
     parts = ", ".join(f"{action} {count}" for action, count in sorted(calls.items()))
-    return f"API calls expected: {total} ({parts})."
+    return f"API calls expected: {sum(calls.values())} ({parts})."
+
+
+def duration_line(plan: Plan) -> str:
+    estimate = plan.estimate()
+    return (
+        f"Expected duration: about {describe_seconds(estimate.seconds)} over "
+        f"{estimate.depth} dependency levels (assumed {plan.profile.name} "
+        "timings; see docs/plan-format.md)."
+    )
+
+
+def _totals(plan: Plan) -> tuple[int, int, int]:
+    counts = plan.counts()
+    add = counts[Action.CREATE] + counts[Action.REPLACE]
+    destroy = counts[Action.DELETE] + counts[Action.REPLACE]
+    return add, counts[Action.UPDATE], destroy
 
 
 def _change_lines(change: Change) -> list[str]:
-    symbol, colour = _SYMBOL[change.action]
-    header = f"  [{colour}]{symbol} {escape(str(change.address))}[/{colour}]"
+    colour = _COLOURS[change.action]
+    header = f"  [{colour}]{SYMBOLS[change.action]} {escape(str(change.address))}"
+    header += f"[/{colour}]"
     if change.resource_id:
         header += f" ({escape(change.resource_id)})"
     if change.reason:
@@ -70,62 +104,174 @@ def _change_lines(change: Change) -> list[str]:
 
 def _attribute_line(action: Action, row: AttributeChange, width: int) -> str:
     name = row.name.ljust(width)
-    old, new = _shown(row.old, row.sensitive), _shown(row.new, row.sensitive)
+    old, new = shown(row.old, row.sensitive), shown(row.new, row.sensitive)
     if action is Action.CREATE:
-        return f"      {name} = {new}"
+        return f"      {name} = {escape(new)}"
     if action is Action.DELETE:
-        return f"      [dim]{name} = {old}[/dim]"
-    return f"      {name} = {old} -> {new}  [dim]({escape(row.how)})[/dim]"
+        return f"      [dim]{name} = {escape(old)}[/dim]"
+    how = f"[dim]({escape(row.how)})[/dim]"
+    return f"      {name} = {escape(old)} -> {escape(new)}  {how}"
 
 
-def _shown(value: Any, sensitive: bool) -> str:
+def shown(value: Any, sensitive: bool) -> str:
+    """A value as the plan prints it: JSON, or ``(sensitive)`` for secrets."""
     if sensitive:
-        return "(sensitive)"
-    return escape(json.dumps(value, ensure_ascii=False))
+        return SHOWN
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _drift_lines(plan: Plan) -> list[str]:
+def _drift_lines(drift: list[Drift]) -> list[str]:
     lines = ["Changed outside reconciler since the last apply:"]
-    for drift in plan.drift:
-        if drift.deleted:
-            lines.append(f"  [red]{escape(str(drift.address))}[/red] no longer exists")
+    for item in drift:
+        where = escape(str(item.address))
+        if item.deleted:
+            lines.append(f"  [red]- {where}[/red] no longer exists")
             continue
-        for name, (old, new) in sorted(drift.attributes.items()):
+        lines.append(f"  [yellow]~ {where}[/yellow]")
+        for name, (old, new) in sorted(item.attributes.items()):
             lines.append(
-                f"  {escape(str(drift.address))}: {name} {_shown(old, False)}"
-                f" -> {_shown(new, False)}"
+                f"      {name} = {escape(shown(old, False))}"
+                f" -> {escape(shown(new, False))}"
             )
     lines.append("")
     return lines
 
 
+def _refresh_only_line(plan: Plan) -> str:
+    if not plan.drift:
+        return f"[bold]{NO_DRIFT}[/bold]"
+    return (
+        f"[bold]Refresh only:[/bold] applying this plan records {len(plan.drift)} "
+        "resource(s) in state as the cloud shows them; it changes nothing in "
+        "the cloud."
+    )
+
+
+def _target_warning(plan: Plan) -> str:
+    targets = ", ".join(sorted(str(address) for address in plan.options.targets))
+    return (
+        f"[yellow]Note:[/yellow] limited to {escape(targets)} and what it "
+        "depends on; other changes wait for a full plan."
+    )
+
+
+# --- JSON --------------------------------------------------------------------
+
+
 def render_json(plan: Plan) -> str:
     """A versioned document scripts can rely on (docs/plan-format.md)."""
-    # TODO(#6): document this format in docs/plan-format.md and pin it by tests.
-    document = {
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False)
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    estimate = plan.estimate()
+    add, change, destroy = _totals(plan)
+    counts = plan.counts()
+    return {
         "format_version": PLAN_FORMAT_VERSION,
-        "state_serial": plan.state_serial,
+        "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},
         "manifest_digest": plan.manifest_digest,
-        "summary": {action.value: plan.counts()[action] for action in Action},
-        "predicted_calls": dict(sorted(plan.predicted_calls().items())),
-        "changes": [_change_json(change) for change in plan.changes],
+        "options": {
+            "targets": sorted(str(a) for a in plan.options.targets),
+            "replace": sorted(str(a) for a in plan.options.replace),
+            "refresh_only": plan.options.refresh_only,
+        },
+        "summary": {
+            **{action.value: counts[action] for action in Action},
+            "add": add,
+            "change": change,
+            "destroy": destroy,
+            "drifted": len(plan.drift),
+        },
+        "changes": [change_json(item) for item in plan.changes],
+        "drift": [_drift_json(item, plan) for item in plan.drift],
+        "operations": graph_operations_json(plan.graph),
+        "prediction": {
+            "calls": dict(sorted(estimate.calls.items())),
+            "total_calls": sum(estimate.calls.values()),
+            "depth": estimate.depth,
+            "expected_seconds": estimate.seconds,
+            "profile": plan.profile.name,
+        },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _change_json(change: Change) -> dict[str, Any]:
+def change_json(change: Change) -> dict[str, Any]:
     return {
         "address": str(change.address),
+        "kind": change.address.kind,
+        "name": change.address.name,
         "action": change.action.value,
         "resource_id": change.resource_id,
         "reason": change.reason,
         "attributes": [
             {
                 "name": row.name,
-                "old": "(sensitive)" if row.sensitive else row.old,
-                "new": "(sensitive)" if row.sensitive else row.new,
+                "old": SHOWN if row.sensitive else row.old,
+                "new": SHOWN if row.sensitive else row.new,
                 "how": row.how,
+                "sensitive": row.sensitive,
             }
             for row in change.attributes
         ],
     }
+
+
+def _drift_json(drift: Drift, plan: Plan) -> dict[str, Any]:
+    live = plan.current.get(drift.address)
+    return {
+        "address": str(drift.address),
+        "resource_id": live.resource_id if live else None,
+        "deleted": drift.deleted,
+        "attributes": [
+            {"name": name, "recorded": old, "live": new}
+            for name, (old, new) in sorted(drift.attributes.items())
+        ],
+    }
+
+
+def graph_operations_json(graph: nx.DiGraph) -> list[dict[str, Any]]:
+    """Operations in a stable topological order, each with what it waits for."""
+    operations = []
+    for key in nx.lexicographical_topological_sort(graph):
+        operation = graph.nodes[key]["operation"]
+        operations.append(
+            {
+                "key": key,
+                "address": str(operation.address),
+                "api_action": operation.api_action,
+                "resource_id": operation.resource_id,
+                "wait_for": operation.wait_for,
+                "after": sorted(graph.predecessors(key)),
+            }
+        )
+    return operations
+
+
+# --- the graph command -------------------------------------------------------
+
+
+def render_dot(graph: nx.DiGraph) -> str:
+    """The graph in Graphviz DOT, nodes labelled by resource and API action."""
+    lines = ["digraph plan {", "  rankdir=LR;", "  node [shape=box];"]
+    for key in nx.lexicographical_topological_sort(graph):
+        lines.append(f"  {_quoted(key)};")
+    for before, after in sorted(graph.edges):
+        lines.append(f"  {_quoted(before)} -> {_quoted(after)};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_graph_json(graph: nx.DiGraph) -> str:
+    nodes = graph_operations_json(graph)
+    edges = [{"from": a, "to": b} for a, b in sorted(graph.edges)]
+    document: Mapping[str, Any] = {
+        "format_version": PLAN_FORMAT_VERSION,
+        "nodes": nodes,
+        "edges": edges,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 _PREFIX = "sha256"
@@ -42,3 +43,13 @@ def secret_matches(value: Any, recorded: Any) -> bool:
         return bool(value == recorded)
     salt = recorded.split(":")[1]
     return hmac.compare_digest(hash_secret(str(value), salt), recorded)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A secret read back from a saved plan: only its salted hash is known."""
+
+    digest: str
+
+    def __str__(self) -> str:
+        return SHOWN
