@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.resolver import Resolver
 
 from reconciler.diagnostics import Diagnostic, SourcePosition
 
@@ -50,6 +52,10 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:merge",
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_DEPTH_DETAIL = (
+    f"The manifest nests more than {MAX_DEPTH} levels of mappings and lists; "
+    "no manifest needs that many."
+)
 
 
 @dataclass(frozen=True)
@@ -119,26 +125,51 @@ class _LoadError(Exception):
         self.mark = mark
 
 
-class _DepthLimitedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader whose (recursive) composer refuses deep nesting."""
+class _DepthLimit:
+    """PyYAML's (recursive) composer, refusing deep nesting."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise _LoadError(
-                    "Nesting too deep",
-                    f"The manifest nests more than {MAX_DEPTH} levels of "
-                    "mappings and lists; no manifest needs that many.",
-                    self.peek_event().start_mark,
+                    "Nesting too deep", _DEPTH_DETAIL, self.peek_event().start_mark
                 )
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _PythonLoader(_DepthLimit, yaml.SafeLoader):
+    """Pure-Python scanning and parsing."""
+
+
+def _python_loader(text: str) -> Any:
+    return _PythonLoader(text)
+
+
+def _c_loader(text: str) -> Any:
+    return _CLoader(text)
+
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _make_loader = _python_loader
+else:
+
+    class _CLoader(_DepthLimit, CParser, Composer, Resolver):  # type: ignore[misc]
+        """libyaml scans and parses (about six times faster); the composer is
+        Python's, so that the depth limit and positions stay the same."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+    _make_loader = _c_loader
 
 
 def load_document(path: str, data: bytes) -> tuple[Document | None, list[Diagnostic]]:
@@ -196,7 +227,7 @@ def _decode(path: str, data: bytes) -> tuple[str, Diagnostic | None]:
 
 def _compose_single(text: str) -> yaml.Node | None:
     """The file's one document as nodes; a second document is an error."""
-    loader = _DepthLimitedLoader(text)
+    loader = _make_loader(text)
     try:
         loader.get_event()  # StreamStartEvent
         node = None
@@ -289,7 +320,8 @@ class _Builder:
                 f"YAML could not read {node.value!r} as {_tag_name(node.tag)}: {error}",
                 node.start_mark,
             ) from error
-        if node.style is None:
+        # PyYAML marks a plain scalar with style None, libyaml with "".
+        if not node.style:
             self._source.plain[path] = PlainScalar(node.value, node.tag)
         return value
 
@@ -400,13 +432,20 @@ def _syntax_error(path: str, text: str, error: yaml.YAMLError) -> Diagnostic:
             SourcePosition(path, where.line, tab),
         )
     problem = getattr(error, "problem", None) or str(error)
+    if "nesting depth" in str(problem):
+        # libyaml has its own (higher) depth limit; same message as ours.
+        return _at_mark(path, "Nesting too deep", _DEPTH_DETAIL, mark)
     context = getattr(error, "context", None)
     detail = f"{context}, {problem}" if context else str(problem)
     return Diagnostic("Invalid YAML", detail[:1].upper() + detail[1:] + ".", where)
 
 
 def _reader_error(path: str, text: str, error: yaml.reader.ReaderError) -> Diagnostic:
-    before = text[: error.position]
+    # libyaml counts bytes of UTF-8, PyYAML characters.
+    offset = error.position
+    if _make_loader is _c_loader:
+        offset = len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+    before = text[:offset]
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
     code = error.character if isinstance(error.character, int) else 0

@@ -62,7 +62,25 @@ def manifest_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(manifest_schema())
+    # References resolved up front: jsonschema's lookups per ``$ref`` made
+    # validating 10,000 resources take over two seconds; inlined, under one.
+    schema = manifest_schema()
+    return Draft202012Validator(_inline(schema, schema.get("$defs", {})))
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    """``node`` with every local ``$ref`` replaced by its (non-recursive) target."""
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _inline(definitions[node["$ref"].rpartition("/")[2]], definitions)
+    return {
+        key: _inline(value, definitions)
+        for key, value in node.items()
+        if key != "$defs"
+    }
 
 
 def validate_document(
@@ -70,6 +88,8 @@ def validate_document(
 ) -> tuple[list[Diagnostic], set[JsonPath]]:
     """Every schema problem of ``document`` plus YAML 1.1 ambiguities, and
     the paths of the values that failed (so later steps can skip them)."""
+    # TODO(#5): 10,000 resources written out one by one take about a second
+    # here; validating each distinct resource body once would cut that.
     errors = _one_reason_per_value(list(_validator().iter_errors(document)))
     diagnostics: list[Diagnostic] = []
     for error in errors:
