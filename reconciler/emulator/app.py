@@ -164,7 +164,8 @@ class EmulatorApp:
         if not self.limiter.allow(secret_id, action):
             raise ApiError(4400, f"(LimitExceeded) too many {action} requests")
 
-        faults = self._call_faults(request, action, params)
+        carried = carried_ids(params)
+        faults = self._call_faults(request, action, params, carried)
         call = Call(
             action=action,
             service=service,
@@ -177,7 +178,7 @@ class EmulatorApp:
             faults=faults,
             ids=self.ids,
         )
-        return self._run(request, handler, call)
+        return self._run(request, handler, call, carried)
 
     def _check_nonce(
         self, secret_id: str, nonce: str, timestamp: int, now: float
@@ -189,9 +190,11 @@ class EmulatorApp:
             if not self.store.remember_nonce(secret_id, nonce, timestamp):
                 raise ApiError(4500, f"(ReplayAttack) Nonce {nonce} was already used")
 
-    def _call_faults(self, request: Request, action: str, params: Params) -> CallFaults:
+    def _call_faults(
+        self, request: Request, action: str, params: Params, carried: list[str]
+    ) -> CallFaults:
         """Select the fault rules for this call and play its call-level outcomes."""
-        faults = self.faults.begin(action, self._targets(params))
+        faults = self.faults.begin(action, self._targets(params, carried))
         for outcome in faults.call_outcome():
             if outcome.type == DROP:
                 self._record(time.time(), action, params, [], -1)
@@ -204,8 +207,9 @@ class EmulatorApp:
                 request.environ["reconciler.lose_response"] = True
         return faults
 
-    def _targets(self, params: Params) -> list[Target]:
-        ids = carried_ids(params)
+    def _targets(self, params: Params, ids: list[str]) -> list[Target]:
+        if not self.faults.rules:
+            return []
         names = (
             self.store.names(ids)
             if ids and any(rule.resources for rule in self.faults.rules)
@@ -219,7 +223,9 @@ class EmulatorApp:
         ]
         return targets
 
-    def _run(self, request: Request, handler: Handler, call: Call) -> dict[str, Any]:
+    def _run(
+        self, request: Request, handler: Handler, call: Call, carried: list[str]
+    ) -> dict[str, Any]:
         with self.store.transaction():
             try:
                 with self.store.savepoint():
@@ -229,7 +235,7 @@ class EmulatorApp:
             self.store.record_call(
                 call.now,
                 call.action,
-                carried_ids(call.params),
+                carried,
                 call.created,
                 body["code"],
             )

@@ -19,6 +19,7 @@ from .protocol import ApiError, Params
 from .store import Resource, Store
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
+TASK_BLOCK = 100
 
 Handler = Callable[["Call"], dict[str, Any]]
 
@@ -67,8 +68,16 @@ class Call:
         return self.now + self.config.duration(action or self.action)
 
     def task_number(self) -> int:
-        """A task number (``requestId``) for asynchronous work on one item."""
-        return 1000000 + self.store.next_value("task")
+        """A task number (``requestId``) for asynchronous work on one item.
+
+        Numbers are reserved from the store a block at a time, because a
+        batch of 100 items needs 100 of them; unused ones are simply skipped.
+        """
+        pool: list[int] = self.scratch.setdefault("task_numbers", [])
+        if not pool:
+            last = self.store.next_value("task", by=TASK_BLOCK)
+            pool.extend(range(last, last - TASK_BLOCK, -1))
+        return 1000000 + pool.pop()
 
     def item_fault(self, resource: Resource) -> Outcome | None:
         """An injected per-resource error for this item of the call, if any."""

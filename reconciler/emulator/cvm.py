@@ -9,6 +9,7 @@ answers 5000, as the real cloud does for returned (gone) instances.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -51,6 +52,9 @@ IMAGES: dict[str, dict[str, Any]] = {
 NAME_MAX = 60
 BANDWIDTH_TYPES = ("PayByHour", "PayByTraffic")
 STATUS_ERROR = "(EC_CVM_STATUS_ERROR)"
+
+
+_zone_name = functools.lru_cache(maxsize=256)(zone_name)
 
 
 # -- lookups and rendering ------------------------------------------------
@@ -99,7 +103,7 @@ def render_instance(resource: Resource) -> dict[str, Any]:
         "cvmPayMode": 2,
         "networkPayMode": 2 if data["bandwidthType"] == "PayByTraffic" else 3,
         "zoneId": data["zoneId"],
-        "zoneName": zone_name(data["zoneId"]),
+        "zoneName": _zone_name(data["zoneId"]),
         "vpcId": data.get("vpcId", ""),
         "subnetId": data.get("subnetId", ""),
         "isVpcGateway": 0,
@@ -323,9 +327,14 @@ def run_batch(call: Call, ids: list[str], check: Check, apply: Apply) -> dict:
     """Validate and apply each id on its own; answer the ``detail`` map."""
     found = call.store.get_many(INSTANCE, ids)
     detail: dict[str, dict[str, Any]] = {}
+    changed: list[Resource] = []
     for instance_id in ids:
         resource = found.get(instance_id)
         detail[instance_id] = _batch_item(call, instance_id, resource, check, apply)
+        if detail[instance_id]["code"] == 0 and resource is not None:
+            changed.append(resource)
+
+    call.store.put_many(changed)
     return batch_body(detail)
 
 
@@ -354,7 +363,6 @@ def _batch_item(
         return {"code": fault.code, "message": fault.message, "requestId": 0}
 
     apply(resource)
-    call.store.put(resource)
     return {"code": 0, "message": "", "requestId": call.task_number()}
 
 

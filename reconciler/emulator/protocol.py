@@ -8,6 +8,7 @@ indexes, ordered numerically.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping
@@ -58,7 +59,7 @@ REGION_ALIASES = {
 SHORT_REGION = {region: short for short, region in REGION_ALIASES.items()}
 
 MAX_IDS_PER_CALL = 100
-_INDEX = re.compile(r"^(\d+)(?:\.(.*))?$")
+_LIST_KEY = re.compile(r"^(.+?)\.(\d+)(?:\.(.*))?$")
 
 
 class ApiError(Exception):
@@ -106,7 +107,12 @@ def batch_body(detail: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def format_time(epoch: float | None) -> str:
     if epoch is None:
         return "0000-00-00 00:00:00"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+    return _format_second(int(epoch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
 class Params:
@@ -118,6 +124,16 @@ class Params:
 
     def __init__(self, raw: Mapping[str, str]) -> None:
         self.raw = {name.replace("_", "."): value for name, value in raw.items()}
+
+        # Index ``name.N[.rest]`` once, so list reads do not rescan every key.
+        self._groups: dict[str, list[tuple[int, str | None, str]]] = {}
+        for key, value in self.raw.items():
+            match = _LIST_KEY.match(key)
+            if match:
+                prefix, index, rest = match.groups()
+                self._groups.setdefault(prefix, []).append((int(index), rest, value))
+        for items in self._groups.values():
+            items.sort(key=lambda item: item[0])
 
     def __contains__(self, name: str) -> bool:
         return name in self.raw
@@ -199,13 +215,4 @@ class Params:
         return ids
 
     def _indexed(self, name: str) -> list[tuple[int, str | None, str]]:
-        prefix = name + "."
-        found: list[tuple[int, str | None, str]] = []
-        for key, value in self.raw.items():
-            if not key.startswith(prefix):
-                continue
-            match = _INDEX.match(key[len(prefix) :])
-            if match:
-                found.append((int(match.group(1)), match.group(2), value))
-        found.sort(key=lambda item: item[0])
-        return found
+        return self._groups.get(name, [])

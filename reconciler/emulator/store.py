@@ -227,29 +227,20 @@ class Store:
         return {row["id"]: row["name"] for row in rows}
 
     def put(self, resource: Resource) -> None:
-        if not resource.seq:
-            resource.seq = self.next_value("seq", resource.kind)
-        self._conn.execute(
-            f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                resource.kind,
-                resource.id,
-                resource.region,
-                resource.seq,
-                resource.name,
-                resource.status,
-                resource.pending_status,
-                resource.pending_at,
-                resource.gone_at,
-                resource.visible_at,
-                json.dumps(resource.data, separators=(",", ":")),
-            ),
-        )
+        self.put_many([resource])
 
     def put_many(self, resources: Iterable[Resource]) -> None:
+        """Insert or replace rows in one statement (batches write 100 at once)."""
+        rows = []
         for resource in resources:
-            self.put(resource)
+            if not resource.seq:
+                resource.seq = self.next_value("seq", resource.kind)
+            rows.append(_row(resource))
+        self._conn.executemany(
+            f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
 
     def delete(self, kind: str, resource_id: str) -> None:
         self._conn.execute(
@@ -311,12 +302,12 @@ class Store:
 
     # -- counters, tasks, tokens, nonces ---------------------------------
 
-    def next_value(self, name: str, key: str = "") -> int:
-        """Next value of a persistent serial (task numbers, row order)."""
+    def next_value(self, name: str, key: str = "", by: int = 1) -> int:
+        """Advance a persistent serial by ``by``; return its new (last) value."""
         self._conn.execute(
-            "INSERT INTO counters (name, key, value) VALUES (?, ?, 1) "
-            "ON CONFLICT (name, key) DO UPDATE SET value = value + 1",
-            (name, key),
+            "INSERT INTO counters (name, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, key) DO UPDATE SET value = value + ?",
+            (name, key, by, by),
         )
         row = self._conn.execute(
             "SELECT value FROM counters WHERE name=? AND key=?", (name, key)
@@ -424,6 +415,22 @@ class Store:
             }
             for row in self._conn.execute(sql, args).fetchall()
         ]
+
+
+def _row(resource: Resource) -> tuple[Any, ...]:
+    return (
+        resource.kind,
+        resource.id,
+        resource.region,
+        resource.seq,
+        resource.name,
+        resource.status,
+        resource.pending_status,
+        resource.pending_at,
+        resource.gone_at,
+        resource.visible_at,
+        json.dumps(resource.data, separators=(",", ":")),
+    )
 
 
 def _resource(row: sqlite3.Row) -> Resource:
