@@ -371,6 +371,7 @@ def _check_instance_zone(context: BuildContext, index: _Index, entry: Entry) -> 
 
 def _check_balancer_network(context: BuildContext, index: _Index, entry: Entry) -> None:
     """A private balancer needs a VPC; backends must be in the balancer's VPC."""
+    # TODO(#5): when both vpc and subnet are set, check the subnet is in that VPC.
     attributes = entry.resource.attributes
     vpc = _balancer_vpc(index, attributes)
     if attributes["type"] == "private" and vpc is None:

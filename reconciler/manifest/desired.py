@@ -212,6 +212,8 @@ def _instances(
         if name in attributes
     ]
     sensitive: frozenset[str] = frozenset()
+    # TODO(#5): check the password against the CVM password policy (length and
+    # character classes) once legacy-api.md states it.
     if "password" in attributes:
         password = context.secret(attributes["password"], origins["password"] or path)
         if password is None:
