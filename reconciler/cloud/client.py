@@ -27,14 +27,17 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from reconciler.cloud import errors
 from reconciler.cloud.credentials import Credentials
+from reconciler.cloud.endpoints import endpoints_from_env
 from reconciler.cloud.errors import (
     ApiError,
     PermanentApiError,
     TransientApiError,
     TransportError,
+    UnknownOutcomeError,
 )
 from reconciler.cloud.ratelimit import RateLimiter
 from reconciler.cloud.redact import redact_params
@@ -133,9 +136,10 @@ class LegacyClient:
         self.credentials = credentials
         self.region = region
         self.endpoint = _base_url(endpoint) if endpoint else None
-        # TODO(#3): let users set per-service overrides from configuration
-        # (manifest provider block or environment), not only from code.
-        self.endpoints = {k: _base_url(v) for k, v in (endpoints or {}).items()}
+        # No mapping given means "whatever RECONCILER_ENDPOINT_<SERVICE> says",
+        # so private deployments need no code; an empty mapping means none.
+        overrides = endpoints_from_env() if endpoints is None else endpoints
+        self.endpoints = {k.lower(): _base_url(v) for k, v in overrides.items()}
         self.signature_method = signature_method
         self.timeout = timeout
         self.retry = policy
@@ -169,13 +173,21 @@ class LegacyClient:
         *,
         region: str | None = None,
         resource_ids: Sequence[str] = (),
+        repeatable: bool | None = None,
     ) -> dict[str, Any]:
         """Call an action; return the answer when the outer ``code`` is 0.
 
         Raise a ``TransientApiError`` or ``PermanentApiError`` otherwise, after
         the retries the policy allows. ``resource_ids`` only label errors.
+        ``repeatable`` says whether sending the request twice is harmless;
+        by default reads (``Describe*``) and calls with a ``clientToken`` are.
+        A request that is not repeatable and may have reached the server
+        without an answer coming back raises ``UnknownOutcomeError``.
         """
-        return self._call(service, action, params, region, resource_ids, _is_success)
+        safe = _repeatable(action, params) if repeatable is None else repeatable
+        return self._call(
+            service, action, params, region, resource_ids, _is_success, safe
+        )
 
     def call_batch(
         self,
@@ -186,6 +198,7 @@ class LegacyClient:
         params: Mapping[str, Any] | None = None,
         *,
         region: str | None = None,
+        repeatable: bool | None = None,
     ) -> BatchResult:
         """Call a batch action for ``ids``; per-id outcomes, never raised.
 
@@ -195,7 +208,8 @@ class LegacyClient:
         """
         ids = list(ids)
         full = {**(params or {}), ids_param: ids}
-        body = self._call(service, action, full, region, ids, _is_batch_answer)
+        safe = _repeatable(action, full) if repeatable is None else repeatable
+        body = self._call(service, action, full, region, ids, _is_batch_answer, safe)
 
         if "detail" not in body:
             return batch_all_succeeded(action, ids, str(body.get("message", "")))
@@ -254,6 +268,7 @@ class LegacyClient:
         region: str | None,
         resource_ids: Sequence[str],
         accept: Callable[[Mapping[str, Any]], bool],
+        repeatable: bool,
     ) -> dict[str, Any]:
         route = self.route(service)
         region = region or self.region
@@ -267,8 +282,10 @@ class LegacyClient:
                     route, service, action, params, region
                 )
                 error = self._check(body, service, action, resource_ids, accept)
-            except TransportError as exc:
-                error = exc.with_resource_ids(resource_ids)
+            except _Unanswered as exc:
+                error = exc.error.with_resource_ids(resource_ids)
+                if exc.may_have_arrived and not repeatable:
+                    raise _unknown_outcome(error) from exc.error.__cause__
             else:
                 if error is None:
                     self.rate_limiter.succeeded(route.origin, action)
@@ -332,14 +349,18 @@ class LegacyClient:
                 route.url, data=signed, timeout=self.timeout
             )
         except requests.RequestException as exc:
-            # TODO(#3): a read timeout on a write without clientToken may have
-            # taken effect; retry those only after the caller refreshes state.
-            raise TransportError(
+            error = TransportError(
                 action, f"{type(exc).__name__} calling {route.url}", service=service
-            ) from exc
+            )
+            error.__cause__ = exc
+            raise _Unanswered(error, _may_have_arrived(exc)) from exc
         elapsed = time.monotonic() - started
 
-        body = _decode(response, service, action, route.url)
+        try:
+            body = _decode(response, service, action, route.url)
+        except TransportError as exc:
+            # The server (or a proxy in front of it) saw the request.
+            raise _Unanswered(exc, _may_have_arrived_status(response)) from exc
         logger.info(
             "%s.%s region=%s code=%s took %.3f s",
             service,
@@ -423,6 +444,58 @@ class LegacyClient:
                 session.mount("https://", adapter)
                 self._sessions[origin] = session
             return session
+
+
+class _Unanswered(Exception):
+    """A transport failure, and whether the request may have been executed."""
+
+    def __init__(self, error: TransportError, may_have_arrived: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.may_have_arrived = may_have_arrived
+
+
+def _repeatable(action: str, params: Mapping[str, Any]) -> bool:
+    # Reads change nothing; a clientToken makes the server answer a repeat
+    # with the first call's result instead of acting twice (section 8.1).
+    return action.startswith("Describe") or bool(params.get("clientToken"))
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached the server."""
+    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+        return False
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.URLRequired)):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # Refused, unresolvable or timed out while connecting: nothing was sent.
+    return not isinstance(reason, ConnectTimeoutError)
+
+
+def _may_have_arrived_status(response: requests.Response) -> bool:
+    # 429 and 503 are how proxies say "not now" without forwarding.
+    return response.status_code not in (429, 503)
+
+
+def _unknown_outcome(error: TransportError) -> UnknownOutcomeError:
+    logger.warning(
+        "Not repeating %s.%s: it may have taken effect (%s).",
+        error.service,
+        error.action,
+        error.message,
+    )
+    message = (
+        f"{error.message}; the request may have taken effect and is not repeated "
+        "because it has no clientToken (refresh before deciding again)"
+    )
+    return UnknownOutcomeError(
+        error.action,
+        message,
+        resource_ids=error.resource_ids,
+        service=error.service,
+    )
 
 
 def _with_max_attempts(policy: RetryPolicy, max_attempts: int) -> RetryPolicy:

@@ -8,6 +8,7 @@ codes (legacy-api.md, section 6)::
     +-- TransientApiError         worth retrying later: 4200 4400 4500 5100 6000 6200
     |   +-- RateLimitedError      4400: the server throttled us
     |   +-- TransportError        no usable answer: connection, timeout, HTTP, JSON
+    |       +-- UnknownOutcomeError   a write that may have taken effect; not retried
     +-- PermanentApiError         retrying cannot help: 4000 4100 4300 4600 5000 ...
         +-- ResourceNotFoundError 5000: for the reconciler it means "absent"
 
@@ -123,11 +124,24 @@ class TransportError(TransientApiError):
 
     def with_resource_ids(self, resource_ids: Sequence[str]) -> TransportError:
         """The same error, labelled with the resources the call was about."""
-        labelled = TransportError(
+        labelled = type(self)(
             self.action, self.message, resource_ids=resource_ids, service=self.service
         )
         labelled.__cause__ = self.__cause__
         return labelled
+
+
+class UnknownOutcomeError(TransportError):
+    """A write was sent and no usable answer came back: it may have happened.
+
+    Raised instead of retrying when the request reached the server (a read
+    timeout, a connection closed mid-answer, an accepted call without its
+    task number) and repeating it is not safe: the action has no
+    ``clientToken``, so a repeat could create or change things twice. The
+    caller should refresh the resources involved before deciding again.
+    """
+
+    may_have_taken_effect = True
 
 
 class ResourceNotFoundError(PermanentApiError):

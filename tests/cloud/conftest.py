@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from reconciler.cloud.client import Credentials, LegacyClient
+from reconciler.cloud.endpoints import PREFIX as ENDPOINT_PREFIX
 from reconciler.cloud.ratelimit import RateLimiter
 from reconciler.cloud.testing import SECRET_ID, SECRET_KEY, ScriptedServer
+
+
+@pytest.fixture(autouse=True)
+def _no_endpoint_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Clients read RECONCILER_ENDPOINT_<SERVICE>; the developer's shell must not
+    # send test traffic elsewhere.
+    for name in list(os.environ):
+        if name.startswith(ENDPOINT_PREFIX):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
