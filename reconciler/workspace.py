@@ -25,6 +25,7 @@ from reconciler.cloud.credentials import (
     load_region,
 )
 from reconciler.cloud.cvm import CvmApi
+from reconciler.cloud.ratelimit import RateLimiter
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.emulator import (
     DEFAULT_SECRET_ID,
@@ -77,7 +78,12 @@ def open_workspace(
         emulator = start_in_thread(state_dir / "cloud.db", _embedded_config())
         endpoint = emulator.url
     credentials = _credentials_for(endpoint)
-    client = LegacyClient(credentials=credentials, region=region, endpoint=endpoint)
+    client = LegacyClient(
+        credentials=credentials,
+        region=region,
+        endpoint=endpoint,
+        rate_limiter=_rate_limiter_for(endpoint),
+    )
 
     return Workspace(
         manifest=manifest,
@@ -148,6 +154,12 @@ def _credentials_for(endpoint: str | None) -> Credentials:
     if secret_id and secret_key:
         return Credentials(secret_id, secret_key)
     return Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
+
+
+def _rate_limiter_for(endpoint: str | None) -> RateLimiter:
+    # The real cloud's per-action limits do not apply to the local cloud,
+    # which has its own switchable limiter (answering 4400) for tests.
+    return RateLimiter(enabled=not _is_loopback(endpoint))
 
 
 def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:

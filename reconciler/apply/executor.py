@@ -61,6 +61,8 @@ class ExecutorSettings:
     deadline: float = 900.0
     # Seconds a partial batch may wait for more operations of its kind.
     batch_linger: float = 2.0
+    # Lowers every action's id limit; 1 sends one resource per call.
+    max_batch_size: int | None = None
 
 
 @dataclass
@@ -165,7 +167,7 @@ class Executor:
             self._finish(operation)
         ready = [op for op in ready if op.key in self.pending]
 
-        for batch in form_batches(ready):
+        for batch in form_batches(ready, self.settings.max_batch_size):
             if len(self.in_flight) >= self.settings.parallelism:
                 return
             if self._worth_waiting_for_more(batch):
@@ -180,7 +182,8 @@ class Executor:
         ``batch_linger`` lets them share one call instead of two.
         """
         first = batch[0]
-        if len(batch) >= batch_limit(first.api_action):
+        limit = batch_limit(first.api_action)
+        if len(batch) >= min(limit, self.settings.max_batch_size or limit):
             return False
         if self.unsent[(first.api_action, first.batch_key)] <= len(batch):
             return False

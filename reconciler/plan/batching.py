@@ -31,11 +31,14 @@ def batch_limit(api_action: str) -> int:
     return BATCH_LIMITS.get(api_action, 1)
 
 
-def form_batches(operations: Iterable[Operation]) -> list[list[Operation]]:
+def form_batches(
+    operations: Iterable[Operation], size_cap: int | None = None
+) -> list[list[Operation]]:
     """Group operations by action and shared parameters, then cut at the limit.
 
     Deterministic: groups and their members come out sorted, so the same
-    ready set always forms the same calls.
+    ready set always forms the same calls. ``size_cap`` lowers every limit
+    (1 gives the one-resource-per-call baseline the benchmarks compare with).
     """
     groups: dict[BatchKey, list[Operation]] = defaultdict(list)
     for operation in operations:
@@ -44,7 +47,7 @@ def form_batches(operations: Iterable[Operation]) -> list[list[Operation]]:
     batches: list[list[Operation]] = []
     for key in sorted(groups, key=repr):
         members = sorted(groups[key], key=lambda op: op.address)
-        limit = batch_limit(key[0])
+        limit = min(batch_limit(key[0]), size_cap or batch_limit(key[0]))
         batches.extend(
             members[start : start + limit] for start in range(0, len(members), limit)
         )
