@@ -73,6 +73,8 @@ def require_balancer(call: Call, ref: str, *, running: bool = True) -> Resource:
 
 def _task(call: Call, balancer: Resource | None) -> tuple[int, bool]:
     """A task number for this call and whether its task is made to fail."""
+    # TODO(#4): refuse changes to a load balancer while one of its tasks is
+    # still running, as the real CLB locks it; today tasks may overlap.
     failed = balancer is not None and (
         call.effect(TASK_FAILURE, balancer.id, balancer.name) is not None
     )

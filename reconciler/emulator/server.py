@@ -101,6 +101,9 @@ def serve(
 ) -> None:
     """Run the emulator in the foreground until interrupted.
 
+    TODO(#4): expose per-action durations and the rate limit here (and in
+    ``reconciler emulator serve``); today only ``EmulatorConfig`` sets them.
+
     Prints the URL and the key pair it accepts: the given pair, or the
     documented default pair of the local cloud when none is given.
     """
