@@ -52,3 +52,19 @@ def zone_name(numeric_id: int) -> str:
         if region_base == base * 10000 and index > 0:
             return f"{region}-{index}"
     raise KeyError(numeric_id)
+
+
+def zone_label(numeric: object) -> str:
+    """The zone name of a numeric id as answers give it (int or string).
+
+    Falls back to the number itself for a region this table does not know,
+    and to "" when there is no zone at all.
+    """
+    try:
+        number = int(str(numeric))
+    except ValueError:
+        return ""
+    try:
+        return zone_name(number)
+    except KeyError:
+        return str(number)
