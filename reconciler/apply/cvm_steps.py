@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -24,7 +25,7 @@ from reconciler.model.address import Address
 from reconciler.model.change import Operation
 from reconciler.model.resource import RUNNING, STOPPED
 from reconciler.plan.batching import batch_instance_name
-from reconciler.plan.graph import GONE
+from reconciler.plan.instance_operations import DEPOSED, GONE
 from reconciler.state.store import Intent, StateStore
 
 logger = logging.getLogger(__name__)
@@ -220,15 +221,18 @@ class CvmSteps:
     def record_goal(self, operation: Operation) -> None:
         """Commit what a finished asynchronous operation changed."""
         if operation.wait_for == GONE:
-            self.store.remove_resource(operation.address)
+            # The old instance of a create-before-destroy replacement: its
+            # address already records the new one.
+            if not operation.params.get(DEPOSED):
+                self.store.remove_resource(operation.address)
         elif operation.api_action in ("StartInstances", "StopInstances"):
             self.store.update_attributes(
                 operation.address, {"state": operation.wait_for}
             )
 
-    def poll_instances(
+    def poll(
         self, waiting: Mapping[str, Operation]
-    ) -> tuple[list[StepResult], int]:
+    ) -> tuple[list[StepResult], Counter[str]]:
         """Read the waiting instances in batches; say which reached their goal."""
         ids = sorted({self.id_of(op) for op in waiting.values()})
         views = {view.instance_id: view for view in self.cvm.describe_instances(ids)}
@@ -240,7 +244,7 @@ class CvmSteps:
             result = _goal_result(key, operation, status)
             if result is not None:
                 results.append(result)
-        return results, -(-len(ids) // 100)
+        return results, Counter({"DescribeInstances": -(-len(ids) // 100)})
 
 
 def _lost_answer(error: TransportError) -> str:

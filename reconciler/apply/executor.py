@@ -39,9 +39,9 @@ class Steps(Protocol):
 
     def run(self, batch: list[Operation]) -> list[StepResult]: ...
 
-    def poll_instances(
+    def poll(
         self, waiting: Mapping[str, Operation]
-    ) -> tuple[list[StepResult], int]: ...
+    ) -> tuple[list[StepResult], Counter[str]]: ...
 
     def record_goal(self, operation: Operation) -> None: ...
 
@@ -107,7 +107,7 @@ class Executor:
         )
         self.waiting: dict[str, float] = {}  # key -> deadline
         self.in_flight: dict[Future[list[StepResult]], list[str]] = {}
-        self.poll_future: Future[tuple[list[StepResult], int]] | None = None
+        self.poll_future: Future[tuple[list[StepResult], Counter[str]]] | None = None
         self.next_poll = 0.0
         self.poll_interval = self.settings.poll_initial
         self.stopping = False
@@ -215,7 +215,7 @@ class Executor:
         if not self.waiting or self.poll_future or self.clock() < self.next_poll:
             return
         waiting = {key: self.operation(key) for key in self.waiting}
-        self.poll_future = pool.submit(self.steps.poll_instances, waiting)
+        self.poll_future = pool.submit(self.steps.poll, waiting)
 
     def _time_to_next_event(self) -> float:
         now = self.clock()
@@ -247,15 +247,15 @@ class Executor:
                 keys = self.in_flight.pop(future)
                 self._take_results(keys, _results_of(future, keys))
 
-    def _take_poll(self, future: Future[tuple[list[StepResult], int]]) -> None:
+    def _take_poll(self, future: Future[tuple[list[StepResult], Counter[str]]]) -> None:
         self.poll_future = None
         try:
             results, calls = future.result()
         except ApiError as error:
             # A failed poll only delays the goal; the next turn reads again.
-            logger.warning("Reading instance status failed: %s", error)
-            results, calls = [], 1
-        self.result.calls["DescribeInstances"] += calls
+            logger.warning("Reading the status of waiting work failed: %s", error)
+            results, calls = [], Counter({error.action: 1})
+        self.result.calls.update(calls)
 
         now = self.clock()
         for key, deadline in list(self.waiting.items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import networkx as nx
@@ -53,10 +54,10 @@ class ScriptedSteps:
                 results.append(StepResult(op.key, Outcome.ACCEPTED))
         return results
 
-    def poll_instances(
+    def poll(
         self, waiting: Mapping[str, Operation]
-    ) -> tuple[list[StepResult], int]:
-        return [StepResult(key, Outcome.DONE) for key in waiting], 1
+    ) -> tuple[list[StepResult], Counter[str]]:
+        return [StepResult(key, Outcome.DONE) for key in waiting], Counter(x=1)
 
     def record_goal(self, operation: Operation) -> None:
         self.goals.append(operation.key)
