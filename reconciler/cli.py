@@ -12,11 +12,11 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import networkx as nx
 from rich.console import Console
 
 from reconciler.apply.console import (
@@ -29,10 +29,25 @@ from reconciler.apply.recovery import resolve_open_intents
 from reconciler.apply.session import execute_plan
 from reconciler.cloud.errors import ApiError, TransportError
 from reconciler.diagnostics import Diagnostic, DiagnosticError
+from reconciler.emulator import DEFAULT_DURATIONS
 from reconciler.manifest import validate_paths
-from reconciler.plan.plan import Plan
-from reconciler.plan.planner import plan_changes, plan_destroy
-from reconciler.plan.render import NO_CHANGES, render_json, render_text
+from reconciler.model.address import Address
+from reconciler.model.resource import CurrentResource
+from reconciler.plan.adopt import import_resource
+from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
+from reconciler.plan.markdown import render_markdown
+from reconciler.plan.plan import Plan, PlanOptions
+from reconciler.plan.planner import plan_changes, plan_destroy, plan_manifest
+from reconciler.plan.render import (
+    NO_CHANGES,
+    render_dot,
+    render_graph_json,
+    render_json,
+    render_record_json,
+    render_record_text,
+    render_text,
+)
+from reconciler.plan.saved import save_plan
 from reconciler.state.lock import describe as describe_lock
 from reconciler.state.lock import state_lock
 from reconciler.state.store import LockInfo, StateStore
@@ -158,11 +173,41 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
 
 @main.command()
 @cloud_options
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    help="text for people, json for scripts, markdown for pull requests.",
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 with no changes, 2 with changes, 1 on error.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the exact plan to this file for 'reconciler apply FILE'.",
+)
+@click.option(
+    "--refresh-only",
+    is_flag=True,
+    help="Show drift only; applying such a plan records it in state.",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Plan only this resource and what it depends on (repeatable).",
+)
+@click.option(
+    "--replace",
+    "replacing",
+    multiple=True,
+    metavar="ADDR",
+    help="Replace this resource even if nothing differs (repeatable).",
 )
 def plan(
     paths: tuple[Path, ...],
@@ -171,12 +216,28 @@ def plan(
     state_path: Path | None,
     output: str,
     detailed_exitcode: bool,
+    out: Path | None,
+    refresh_only: bool,
+    targets: tuple[str, ...],
+    replacing: tuple[str, ...],
 ) -> None:
     """Show what apply would change."""
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
+        options = PlanOptions(
+            targets=_addresses(targets, "--target"),
+            replace=_addresses(replacing, "--replace"),
+            refresh_only=refresh_only,
+        )
         _warn_open_intents(ws)
-        the_plan = _plan(ws)
+        the_plan = _plan(ws, options)
+        if out is not None:
+            save_plan(the_plan, out)
         _print_plan(the_plan, output)
+        if out is not None and output == "text":
+            stderr.print(
+                f"Saved the plan to {out}; apply it with 'reconciler apply {out}'.",
+                markup=False,
+            )
     sys.exit(2 if detailed_exitcode and not the_plan.is_empty else 0)
 
 
@@ -295,15 +356,9 @@ def graph(
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
         the_graph = _plan(ws).graph
     if output == "json":
-        edges = [{"from": a, "to": b} for a, b in sorted(the_graph.edges)]
-        click.echo(json.dumps({"nodes": sorted(the_graph), "edges": edges}, indent=2))
+        click.echo(render_graph_json(the_graph))
         return
-    click.echo("digraph plan {")
-    for node in nx.lexicographical_topological_sort(the_graph):
-        click.echo(f'  "{node}";')
-    for before, after in sorted(the_graph.edges):
-        click.echo(f'  "{before}" -> "{after}";')
-    click.echo("}")
+    click.echo(render_dot(the_graph))
 
 
 @main.group()
@@ -311,18 +366,79 @@ def state() -> None:
     """Inspect what the state records."""
 
 
+STATE_OPTION = click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State database (default: .reconciler/state.db beside the manifest).",
+)
+MANIFEST_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
 @state.command("list")
+@MANIFEST_PATHS
+@STATE_OPTION
+def state_list(paths: tuple[Path, ...], state_path: Path | None) -> None:
+    """List the recorded resources and their ids."""
+    with reported_errors(), _existing_state(paths, state_path) as store:
+        records = store.resources()
+    for address, record in sorted(records.items()):
+        click.echo(f"{address}\t{record.resource_id}")
+
+
+@state.command("show")
+@click.argument("address")
+@MANIFEST_PATHS
+@STATE_OPTION
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+def state_show(
+    address: str, paths: tuple[Path, ...], state_path: Path | None, output: str
+) -> None:
+    """Show what state records for one resource."""
+    with reported_errors(), _existing_state(paths, state_path) as store:
+        record = _recorded(store, _address(address))
+    if output == "json":
+        click.echo(render_record_json(record))
+        return
+    stdout.print(render_record_text(record))
+
+
+@state.command("rm")
+@click.argument("address")
+@MANIFEST_PATHS
+@STATE_OPTION
+def state_rm(address: str, paths: tuple[Path, ...], state_path: Path | None) -> None:
+    """Forget a resource: state stops owning it; the cloud keeps it."""
+    with reported_errors(), _existing_state(paths, state_path) as store:
+        record = _recorded(store, _address(address))
+        with state_lock(store, "reconciler state rm", 0.0):
+            store.remove_resource(record.address)
+    stdout.print(
+        f"Removed {record.address} ({record.resource_id}) from state; the "
+        "resource itself still exists.",
+        markup=False,
+    )
+
+
+@main.command("import")
+@click.argument("address")
+@click.argument("resource_id", metavar="ID")
 @cloud_options
-def state_list(
+def import_command(
+    address: str,
+    resource_id: str,
     paths: tuple[Path, ...],
     endpoint: str | None,
     region: str | None,
     state_path: Path | None,
 ) -> None:
-    """List the recorded resources."""
+    """Adopt an existing resource: read ID from the cloud, record it as ADDRESS."""
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
-        for address, record in sorted(ws.store.resources().items()):
-            click.echo(f"{address}\t{record.resource_id}")
+        wanted = _address(address)
+        with state_lock(ws.store, "reconciler import", 0.0):
+            record = import_resource(wanted, resource_id, ws.cvm, ws.store, ws.manifest)
+    stdout.print(f"Imported {resource_id} as {record.address}.", markup=False)
+    stdout.print("Run 'reconciler plan' to see how it differs from the manifest.")
 
 
 @main.group()
@@ -378,13 +494,85 @@ def _steps(ws: Workspace) -> CvmSteps:
     return CvmSteps(ws.cvm, ws.store, ids)
 
 
-def _plan(ws: Workspace) -> Plan:
-    return plan_changes(ws.manifest.resources, ws.store, ws.cvm, ws.manifest.digest)
+def _plan(ws: Workspace, options: PlanOptions | None = None) -> Plan:
+    return plan_manifest(ws.manifest, ws.store, ws.cvm, options, _profile(ws))
+
+
+def _profile(ws: Workspace) -> DurationProfile:
+    """Timings for the expected duration: the local cloud's own, else assumed."""
+    settings = ws.settings
+    # TODO(#6): the workspace could expose the local cloud's config publicly.
+    server = ws._emulator
+    if server is None:
+        return replace(TENCENT_CLOUD, parallelism=settings.parallelism)
+    config = server.app.config  # type: ignore[attr-defined]
+    return DurationProfile(
+        name="local cloud",
+        settle_seconds={name: config.duration(name) for name in DEFAULT_DURATIONS},
+        call_seconds=0.01,
+        poll_seconds=settings.poll_initial,
+        parallelism=settings.parallelism,
+    )
+
+
+def _addresses(texts: Sequence[str], flag: str) -> frozenset[Address]:
+    """Parse ``KIND.NAME`` arguments; a malformed one is a diagnostic."""
+    addresses = set()
+    for text in texts:
+        try:
+            addresses.add(Address.parse(text))
+        except ValueError as error:
+            raise DiagnosticError(
+                Diagnostic(f"Invalid address for {flag}", str(error))
+            ) from None
+    return frozenset(addresses)
+
+
+def _address(text: str) -> Address:
+    (address,) = _addresses([text], "the address")
+    return address
+
+
+@contextmanager
+def _existing_state(
+    paths: Sequence[Path], state_path: Path | None
+) -> Iterator[StateStore]:
+    """The state store, opened only if it exists: reading must not create one."""
+    path = state_path or default_state_path(list(paths) or [Path(".")])
+    if not path.exists():
+        raise DiagnosticError(
+            Diagnostic(
+                "No state",
+                f"There is no state at {path}. Give the manifest's path, or "
+                "--state FILE, or apply a manifest first.",
+            )
+        )
+    store = StateStore(path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _recorded(store: StateStore, address: Address) -> CurrentResource:
+    record = store.resource(address)
+    if record is None:
+        raise DiagnosticError(
+            Diagnostic(
+                "Resource not in state",
+                f"State records no {address}. 'reconciler state list' shows "
+                "what it records.",
+                address=str(address),
+            )
+        )
+    return record
 
 
 def _print_plan(the_plan: Plan, output: str) -> None:
     if output == "json":
         click.echo(render_json(the_plan))
+    elif output == "markdown":
+        click.echo(render_markdown(the_plan), nl=False)
     else:
         stdout.print(render_text(the_plan))
 

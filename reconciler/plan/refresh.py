@@ -61,7 +61,7 @@ def refresh(recorded: Mapping[Address, CurrentResource], cvm: CvmApi) -> Refresh
     drift: list[Drift] = []
     for address, record in sorted(instances.items()):
         view = views.get(record.resource_id)
-        if view is None or view.status in _GONE_STATUSES:
+        if view is None or is_gone(view):
             drift.append(Drift(address, deleted=True))
             continue
         live = CurrentResource(
@@ -72,6 +72,11 @@ def refresh(recorded: Mapping[Address, CurrentResource], cvm: CvmApi) -> Refresh
         if changed:
             drift.append(Drift(address, changed))
     return RefreshResult(current, drift)
+
+
+def is_gone(view: InstanceView) -> bool:
+    """Returned or being returned: as good as absent for planning."""
+    return view.status in _GONE_STATUSES
 
 
 def instance_attributes(

@@ -16,9 +16,11 @@ import networkx as nx
 from rich.markup import escape
 
 from reconciler.model.change import Action, AttributeChange, Change
+from reconciler.model.resource import CurrentResource
 from reconciler.plan.estimate import describe_seconds
 from reconciler.plan.plan import Plan
 from reconciler.plan.refresh import Drift
+from reconciler.plan.rules import rules_for
 from reconciler.plan.sensitive import SHOWN
 
 PLAN_FORMAT_VERSION = 1
@@ -246,6 +248,49 @@ def graph_operations_json(graph: nx.DiGraph) -> list[dict[str, Any]]:
             }
         )
     return operations
+
+
+# --- state show --------------------------------------------------------------
+
+
+def render_record_text(record: CurrentResource) -> str:
+    """One recorded resource for ``state show``; secrets as ``(sensitive)``."""
+    attributes = _record_attributes(record)
+    width = max((len(name) for name in attributes), default=0)
+    lines = [
+        f"[bold]{escape(str(record.address))}[/bold]",
+        f"  id = {escape(record.resource_id)}",
+    ]
+    lines += [
+        f"  {name.ljust(width)} = {escape(value)}" for name, value in attributes.items()
+    ]
+    return "\n".join(lines)
+
+
+def render_record_json(record: CurrentResource) -> str:
+    secret = _secret_names(record)
+    document = {
+        "address": str(record.address),
+        "resource_id": record.resource_id,
+        "attributes": {
+            name: SHOWN if name in secret else value
+            for name, value in sorted(record.attributes.items())
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _record_attributes(record: CurrentResource) -> dict[str, str]:
+    secret = _secret_names(record)
+    return {
+        name: shown(value, name in secret)
+        for name, value in sorted(record.attributes.items())
+    }
+
+
+def _secret_names(record: CurrentResource) -> set[str]:
+    rules = rules_for(record.address.kind)
+    return {name for name, rule in rules.items() if rule.sensitive}
 
 
 # --- the graph command -------------------------------------------------------
