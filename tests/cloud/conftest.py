@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import requests
 
 from reconciler.cloud.client import Credentials, LegacyClient
 from reconciler.cloud.endpoints import PREFIX as ENDPOINT_PREFIX
@@ -121,3 +122,18 @@ def _eventually(read: Callable[[], T], done: Callable[[T], bool]) -> T:
 def eventually() -> Callable[..., Any]:
     """``eventually(read, done)``: read until ``done`` holds (at most 5 s)."""
     return _eventually
+
+
+@pytest.fixture
+def set_faults(emulated: LegacyClient) -> Callable[[list[dict[str, Any]]], None]:
+    """Load fault rules into the running emulator through its admin surface."""
+
+    def load(rules: list[dict[str, Any]]) -> None:
+        answer = requests.put(
+            f"{emulated.endpoint}/_emulator/faults",
+            json={"seed": 1, "rules": rules},
+            timeout=5,
+        )
+        assert answer.ok, answer.text
+
+    return load
