@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from reconciler.apply.executor import ApplyResult
 from reconciler.apply.reporter import Reporter
@@ -50,6 +52,79 @@ class ConsoleReporter(Reporter):
             f"  [dim]skipped {escape(str(operation.address))}"
             f" {operation.api_action}: {escape(reason)}[/dim]"
         )
+
+
+class LiveReporter(ConsoleReporter):
+    """A progress bar per API action and the resources in flight (terminals).
+
+    Retries, failures and skips are printed above the bars; the per-call and
+    per-resource lines of ``ConsoleReporter`` would scroll thousands of rows.
+    """
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self.progress = Progress(
+            TextColumn("  {task.description:<34}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[dim]{task.fields[in_flight]}[/dim]"),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.in_flight: dict[str, set[str]] = {}
+
+    def apply_started(self, operations: Sequence[Operation]) -> None:
+        totals = Counter(op.api_action for op in operations)
+        for action in sorted(totals):
+            self.tasks[action] = self.progress.add_task(
+                action, total=totals[action], in_flight=""
+            )
+        self.progress.start()
+
+    def apply_finished(self) -> None:
+        self.progress.stop()
+
+    def call_started(self, api_action: str, operations: Sequence[Operation]) -> None:
+        self.in_flight.setdefault(api_action, set()).update(op.key for op in operations)
+        self._refresh(api_action)
+
+    def operation_done(self, operation: Operation) -> None:
+        self._advance(operation)
+
+    def operation_retrying(
+        self, operation: Operation, message: str, delay: float
+    ) -> None:
+        self.in_flight.get(operation.api_action, set()).discard(operation.key)
+        self._refresh(operation.api_action)
+        super().operation_retrying(operation, message, delay)
+
+    def operation_failed(self, operation: Operation, message: str) -> None:
+        self._advance(operation)
+        super().operation_failed(operation, message)
+
+    def operation_skipped(self, operation: Operation, reason: str) -> None:
+        self.progress.advance(self.tasks[operation.api_action])
+        super().operation_skipped(operation, reason)
+
+    def _advance(self, operation: Operation) -> None:
+        action = operation.api_action
+        self.in_flight.get(action, set()).discard(operation.key)
+        self.progress.advance(self.tasks[action])
+        self._refresh(action)
+
+    def _refresh(self, action: str) -> None:
+        count = len(self.in_flight.get(action, ()))
+        self.progress.update(
+            self.tasks[action], in_flight=f"{count} in flight" if count else ""
+        )
+
+
+def make_reporter(console: Console) -> ConsoleReporter:
+    """Live bars on a terminal; one line per event in logs and pipes."""
+    if console.is_terminal and not console.is_dumb_terminal:
+        return LiveReporter(console)
+    return ConsoleReporter(console)
 
 
 def print_summary(

@@ -123,12 +123,16 @@ class Executor:
     def run(self) -> ApplyResult:
         started = self.clock()
         workers = self.settings.parallelism + 1
-        with ThreadPoolExecutor(workers, thread_name_prefix="apply") as pool:
-            while self._has_work():
-                if not self.stopping:
-                    self._dispatch_ready(pool)
-                    self._poll_if_due(pool)
-                self._collect(timeout=self._time_to_next_event())
+        self.reporter.apply_started([self.operation(key) for key in sorted(self.graph)])
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="apply") as pool:
+                while self._has_work():
+                    if not self.stopping:
+                        self._dispatch_ready(pool)
+                        self._poll_if_due(pool)
+                    self._collect(timeout=self._time_to_next_event())
+        finally:
+            self.reporter.apply_finished()
 
         if self.stopping:
             self.result.interrupted = sorted(self.pending | set(self.waiting))

@@ -12,6 +12,12 @@ from reconciler.model.change import Operation
 
 
 class Reporter:
+    def apply_started(self, operations: Sequence[Operation]) -> None:
+        """The executor is about to carry out these operations."""
+
+    def apply_finished(self) -> None:
+        """The executor has returned."""
+
     def call_started(self, api_action: str, operations: Sequence[Operation]) -> None:
         """A batch call is about to be sent."""
 
