@@ -92,8 +92,11 @@ def test_plan_formats_exit_codes_and_saved_plans(
     replaced = ok(reconciler("plan", "main.yaml", "--replace", "instance.web-1"))
     assert "-/+ instance.web-1" in replaced
     assert "replacement requested with --replace" in replaced
-    bad = reconciler("plan", "main.yaml", "--target", "web-1")
+    bad = reconciler("plan", "main.yaml", "--target", "web-1", "--detailed-exitcode")
     assert bad.returncode == 1 and "Invalid address for --target" in bad.stderr
+
+    # Not a terminal (and NO_COLOR): no escape codes anywhere.
+    assert "\x1b[" not in text + markdown + targeted + replaced
 
 
 def test_prevent_destroy_fails_the_plan_naming_the_resource(
