@@ -124,7 +124,9 @@ def _levels(graph: nx.DiGraph) -> list[list[Operation]]:
 
 
 def describe_seconds(seconds: float) -> str:
-    """``45s``, ``3m 20s``, ``1h 5m``: the precision a person needs."""
+    """``0.4s``, ``45s``, ``3m 20s``, ``1h 05m``: the precision a person needs."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
     whole = int(round(seconds))
     if whole < 60:
         return f"{whole}s"

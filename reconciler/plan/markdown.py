@@ -31,7 +31,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     budget = limit - len(head) - _TAIL_RESERVE
     blocks, left = _blocks_within(plan.changes, budget)
     tail = _left_out(left, _TAIL_RESERVE)
-    text = "\n".join([head, *blocks, tail]).rstrip() + "\n"
+    text = "\n\n".join(part for part in [head, *blocks, tail] if part) + "\n"
     # The reserve is generous; this only guards a broken invariant.
     return text if len(text) <= limit else text[: limit - 2] + "\n"
 
@@ -46,10 +46,10 @@ def _head(plan: Plan) -> str:
         "",
     ]
     if plan.drift:
-        lines += _drift_lines(plan.drift)
+        lines += [*_drift_lines(plan.drift), ""]
     if plan.is_empty or plan.options.refresh_only:
         lines.append("No changes. The cloud matches the manifest.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines)
 
     estimate = plan.estimate()
     calls = ", ".join(f"`{a}` {n}" for a, n in sorted(estimate.calls.items()))
@@ -57,9 +57,8 @@ def _head(plan: Plan) -> str:
         f"**API calls expected:** {sum(estimate.calls.values())} ({calls})  ",
         f"**Expected duration:** about {describe_seconds(estimate.seconds)} over "
         f"{estimate.depth} dependency levels (assumed {plan.profile.name} timings)",
-        "",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def _drift_lines(drift: Sequence[Drift]) -> list[str]:
@@ -73,7 +72,7 @@ def _drift_lines(drift: Sequence[Drift]) -> list[str]:
         lines.append(f"- `{item.address}`: {_cell(names)}")
     if len(drift) > 200:
         lines.append(f"- ... and {len(drift) - 200} more")
-    lines += ["", "</details>", ""]
+    lines += ["", "</details>"]
     return lines
 
 
@@ -85,10 +84,10 @@ def _blocks_within(
     used = 0
     for index, change in enumerate(changes):
         block = _block(change)
-        if used + len(block) + 1 > budget:
+        if used + len(block) + 2 > budget:
             return blocks, list(changes[index:])
         blocks.append(block)
-        used += len(block) + 1
+        used += len(block) + 2
     return blocks, []
 
 
@@ -126,7 +125,6 @@ def _left_out(changes: Sequence[Change], budget: int) -> str:
     counts = Counter(change.action.value for change in changes)
     by_action = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
     lines = [
-        "",
         f"**{len(changes)} more changes not shown in full** ({by_action}); "
         "run `reconciler plan` for every attribute.",
         "",
@@ -135,6 +133,7 @@ def _left_out(changes: Sequence[Change], budget: int) -> str:
     for index, change in enumerate(changes):
         line = f"- `{SYMBOLS[change.action]} {change.address}`"
         if used + len(line) + 60 > budget:
+            # Room for the closing line is kept by the 60 characters.
             lines.append(f"- ... and {len(changes) - index} more")
             break
         lines.append(line)
