@@ -32,7 +32,7 @@ from reconciler.cloud.fields import (
     str_tuple,
 )
 from reconciler.cloud.redact import register_secret
-from reconciler.cloud.results import BatchResult, parse_task_id
+from reconciler.cloud.results import BatchResult, merge_batches, parse_task_id
 
 logger = logging.getLogger(__name__)
 
@@ -419,16 +419,6 @@ def run_params(config: Mapping[str, Any]) -> dict[str, Any]:
 def flatten_instance_ids(value: Any) -> list[str]:
     """``unInstanceIds`` as a list, or a map of deal id -> list (section 8.1)."""
     return flatten_ids(value)
-
-
-def merge_batches(parts: Sequence[BatchResult]) -> BatchResult:
-    """One result for a batch sent as several calls."""
-    items = {key: item for part in parts for key, item in part.items.items()}
-    failed = any(not item.ok for item in items.values())
-    succeeded = any(item.ok for item in items.values())
-    outer = 0 if not failed else 5400 if succeeded else 5100
-    message = "; ".join(part.message for part in parts if part.message)
-    return BatchResult(parts[0].action, outer, message, items)
 
 
 def _zone_of(item: Mapping[str, Any]) -> str:

@@ -91,6 +91,16 @@ def batch_from_answer(
     )
 
 
+def merge_batches(parts: Sequence[BatchResult]) -> BatchResult:
+    """One result for a batch sent as several calls (100 ids each)."""
+    items = {key: item for part in parts for key, item in part.items.items()}
+    failed = any(not item.ok for item in items.values())
+    succeeded = any(item.ok for item in items.values())
+    outer = 0 if not failed else 5400 if succeeded else 5100
+    message = "; ".join(part.message for part in parts if part.message)
+    return BatchResult(parts[0].action, outer, message, items)
+
+
 def batch_all_succeeded(action: str, ids: Sequence[str], message: str) -> BatchResult:
     """Some batch actions answer a plain ``code 0`` with no ``detail``."""
     items = {resource_id: ItemResult(resource_id, 0) for resource_id in ids}
