@@ -20,24 +20,22 @@ import click
 from rich.console import Console
 
 from reconciler.apply.console import (
-    ConsoleReporter,
+    make_reporter,
     print_history_entry,
     print_summary,
 )
-from reconciler.apply.cvm_steps import CvmSteps
 from reconciler.apply.recovery import resolve_open_intents
 from reconciler.apply.session import execute_plan
+from reconciler.apply.steps import CloudSteps, StepContext
 from reconciler.cloud.errors import ApiError, TransportError
 from reconciler.diagnostics import Diagnostic, DiagnosticError
-from reconciler.emulator import DEFAULT_DURATIONS
 from reconciler.manifest import validate_paths
 from reconciler.model.address import Address
 from reconciler.model.resource import CurrentResource
-from reconciler.plan.adopt import import_resource
-from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
+from reconciler.plan.adopt import import_resource, record_refresh
 from reconciler.plan.markdown import render_markdown
 from reconciler.plan.plan import Plan, PlanOptions
-from reconciler.plan.planner import plan_changes, plan_destroy, plan_manifest
+from reconciler.plan.planner import plan_destroy, plan_manifest
 from reconciler.plan.render import (
     NO_CHANGES,
     render_dot,
@@ -47,7 +45,13 @@ from reconciler.plan.render import (
     render_record_text,
     render_text,
 )
-from reconciler.plan.saved import save_plan
+from reconciler.plan.saved import (
+    check_still_valid,
+    is_saved_plan,
+    load_saved_plan,
+    save_plan,
+    saved_manifest_paths,
+)
 from reconciler.state.lock import describe as describe_lock
 from reconciler.state.lock import state_lock
 from reconciler.state.store import LockInfo, StateStore
@@ -231,7 +235,7 @@ def plan(
         _warn_open_intents(ws)
         the_plan = _plan(ws, options)
         if out is not None:
-            save_plan(the_plan, out)
+            save_plan(the_plan, out, manifest_paths=paths)
         _print_plan(the_plan, output)
         if out is not None and output == "text":
             stderr.print(
@@ -268,6 +272,11 @@ def apply_options(command: F) -> F:
 @main.command()
 @cloud_options
 @apply_options
+@click.option(
+    "--refresh-only",
+    is_flag=True,
+    help="Record the drift that a refresh finds in state; change nothing in the cloud.",
+)
 def apply(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -276,16 +285,36 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
+    refresh_only: bool,
 ) -> None:
-    """Bring the cloud to the manifest."""
-    with (
-        reported_errors(),
-        workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
-        _locked(ws, "apply", lock_timeout),
-    ):
-        steps = _steps(ws)
-        resolve_open_intents(steps)
-        _execute(ws, steps, _plan(ws), auto_approve, verb="apply")
+    """Bring the cloud to the manifest, or carry out a saved plan.
+
+    PATHS are manifest files or directories, or one file written by
+    'reconciler plan --out', which is applied exactly as it was saved.
+    """
+    with reported_errors():
+        saved = _saved_plan_path(paths)
+        manifest_paths = saved_manifest_paths(saved) if saved else paths
+        with (
+            workspace_for(
+                manifest_paths, endpoint, region, state_path, parallelism
+            ) as ws,
+            _locked(ws, "apply", lock_timeout),
+        ):
+            steps = _steps(ws)
+            if saved is not None:
+                # A saved plan is applied exactly; settling open intents
+                # first would move the state it was made against.
+                the_plan = check_still_valid(
+                    load_saved_plan(saved), ws.store, ws.manifest
+                )
+            else:
+                resolve_open_intents(steps)
+                the_plan = _plan(ws, PlanOptions(refresh_only=refresh_only))
+            if the_plan.options.refresh_only:
+                _record_drift(ws, the_plan, auto_approve)
+                return
+            _execute(ws, steps, the_plan, auto_approve, verb="apply")
 
 
 @main.command()
@@ -308,7 +337,8 @@ def destroy(
     ):
         steps = _steps(ws)
         resolve_open_intents(steps)
-        _execute(ws, steps, plan_destroy(ws.store, ws.cvm), auto_approve, "destroy")
+        the_plan = plan_destroy(ws.store, ws.apis, ws.manifest, ws.profile)
+        _execute(ws, steps, the_plan, auto_approve, "destroy")
 
 
 @main.command()
@@ -436,7 +466,9 @@ def import_command(
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
         wanted = _address(address)
         with state_lock(ws.store, "reconciler import", 0.0):
-            record = import_resource(wanted, resource_id, ws.cvm, ws.store, ws.manifest)
+            record = import_resource(
+                wanted, resource_id, ws.apis, ws.store, ws.manifest
+            )
     stdout.print(f"Imported {resource_id} as {record.address}.", markup=False)
     stdout.print("Run 'reconciler plan' to see how it differs from the manifest.")
 
@@ -489,30 +521,46 @@ def emulator_serve(
 # Steps shared by the commands
 
 
-def _steps(ws: Workspace) -> CvmSteps:
-    ids = {address: r.resource_id for address, r in ws.store.resources().items()}
-    return CvmSteps(ws.cvm, ws.store, ids)
+def _steps(ws: Workspace) -> CloudSteps:
+    secrets = {
+        resource.address: {
+            name: resource.attributes[name]
+            for name in resource.sensitive
+            if name in resource.attributes
+        }
+        for resource in ws.manifest.resources
+        if resource.sensitive
+    }
+    return CloudSteps(StepContext(ws.apis, ws.store, secrets))
 
 
 def _plan(ws: Workspace, options: PlanOptions | None = None) -> Plan:
-    return plan_manifest(ws.manifest, ws.store, ws.cvm, options, _profile(ws))
+    return plan_manifest(ws.manifest, ws.store, ws.apis, options, ws.profile)
 
 
-def _profile(ws: Workspace) -> DurationProfile:
-    """Timings for the expected duration: the local cloud's own, else assumed."""
-    settings = ws.settings
-    # TODO(#6): the workspace could expose the local cloud's config publicly.
-    server = ws._emulator
-    if server is None:
-        return replace(TENCENT_CLOUD, parallelism=settings.parallelism)
-    config = server.app.config  # type: ignore[attr-defined]
-    return DurationProfile(
-        name="local cloud",
-        settle_seconds={name: config.duration(name) for name in DEFAULT_DURATIONS},
-        call_seconds=0.01,
-        poll_seconds=settings.poll_initial,
-        parallelism=settings.parallelism,
-    )
+def _saved_plan_path(paths: Sequence[Path]) -> Path | None:
+    """The one saved plan among ``paths``, or None when they are manifests."""
+    plans = [path for path in paths if is_saved_plan(path)]
+    if not plans:
+        return None
+    if len(paths) > 1:
+        raise DiagnosticError(
+            Diagnostic(
+                "a saved plan is applied alone",
+                f"{plans[0]} is a saved plan; give it as the only path "
+                "(its manifest files are recorded in it).",
+            )
+        )
+    return plans[0]
+
+
+def _record_drift(ws: Workspace, the_plan: Plan, auto_approve: bool) -> None:
+    stdout.print(render_text(the_plan))
+    if the_plan.is_empty:
+        return
+    _confirm(auto_approve, "record")
+    count = record_refresh(the_plan, ws.store)
+    stderr.print(f"Recorded the drift of {count} resource(s) in state.")
 
 
 def _addresses(texts: Sequence[str], flag: str) -> frozenset[Address]:
@@ -596,7 +644,7 @@ def _locked(ws: Workspace, verb: str, timeout: float) -> Iterator[None]:
 
 
 def _execute(
-    ws: Workspace, steps: CvmSteps, the_plan: Plan, auto_approve: bool, verb: str
+    ws: Workspace, steps: CloudSteps, the_plan: Plan, auto_approve: bool, verb: str
 ) -> None:
     stdout.print(render_text(the_plan))
     if the_plan.is_empty:
@@ -609,7 +657,7 @@ def _execute(
         steps,
         ws.store,
         verb,
-        ConsoleReporter(stderr),
+        make_reporter(stderr),
         ws.settings,
         on_interrupt=lambda: stderr.print(
             "[yellow]Interrupted: no new calls; waiting for the ones in flight "
@@ -620,7 +668,7 @@ def _execute(
     if not result.succeeded:
         sys.exit(1)
 
-    _check_converged(ws, verb)
+    _check_converged(ws, the_plan, verb)
 
 
 def _confirm(auto_approve: bool, verb: str) -> None:
@@ -640,10 +688,17 @@ def _confirm(auto_approve: bool, verb: str) -> None:
         sys.exit(1)
 
 
-def _check_converged(ws: Workspace, verb: str) -> None:
-    """A fresh plan after a successful apply must be empty."""
-    desired = [] if verb == "destroy" else ws.manifest.resources
-    again = plan_changes(desired, ws.store, ws.cvm)
+def _check_converged(ws: Workspace, applied: Plan, verb: str) -> None:
+    """A fresh plan after a successful apply must be empty.
+
+    It is made as the applied plan was (same targets; lifecycle honoured),
+    without the replacements asked for, which the apply has just done.
+    """
+    if verb == "destroy":
+        again = plan_destroy(ws.store, ws.apis, ws.manifest, ws.profile)
+    else:
+        options = replace(applied.options, replace=frozenset())
+        again = plan_manifest(ws.manifest, ws.store, ws.apis, options, ws.profile)
     if again.is_empty:
         stderr.print(f"[green]{NO_CHANGES}[/green]")
         return

@@ -12,11 +12,12 @@ import ipaddress
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.apply.executor import ExecutorSettings
+from reconciler.cloud.apis import CloudApis
 from reconciler.cloud.client import LegacyClient
 from reconciler.cloud.credentials import (
     Credentials,
@@ -24,16 +25,18 @@ from reconciler.cloud.credentials import (
     load_credentials,
     load_region,
 )
-from reconciler.cloud.cvm import CvmApi
 from reconciler.cloud.ratelimit import RateLimiter
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.emulator import (
+    DEFAULT_DURATIONS,
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
     EmulatorConfig,
+    EmulatorServer,
     start_in_thread,
 )
 from reconciler.manifest import Manifest, load_manifest
+from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
 from reconciler.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -47,15 +50,17 @@ TIME_SCALE_VARIABLE = "RECONCILER_EMULATOR_TIME_SCALE"
 class Workspace:
     manifest: Manifest
     store: StateStore
-    cvm: CvmApi
+    apis: CloudApis
     settings: ExecutorSettings
+    # How long the cloud's work takes, for the plan's expected duration.
+    profile: DurationProfile
     endpoint_label: str
-    _emulator: object | None = None
+    _emulator: EmulatorServer | None = None
 
     def close(self) -> None:
         self.store.close()
         if self._emulator is not None:
-            self._emulator.stop()  # type: ignore[attr-defined]
+            self._emulator.stop()
 
 
 def open_workspace(
@@ -85,13 +90,31 @@ def open_workspace(
         rate_limiter=_rate_limiter_for(endpoint),
     )
 
+    settings = _settings_for(endpoint, parallelism)
     return Workspace(
         manifest=manifest,
         store=StateStore(state_path or state_dir / "state.db"),
-        cvm=CvmApi(client),
-        settings=_settings_for(endpoint, parallelism),
+        apis=CloudApis.over(client),
+        settings=settings,
+        profile=_profile_for(emulator, settings),
         endpoint_label="local cloud" if emulator else (endpoint or "Tencent Cloud"),
         _emulator=emulator,
+    )
+
+
+def _profile_for(
+    emulator: EmulatorServer | None, settings: ExecutorSettings
+) -> DurationProfile:
+    """The embedded cloud's own timings; the real cloud's assumed ones else."""
+    if emulator is None:
+        return replace(TENCENT_CLOUD, parallelism=settings.parallelism)
+    config = emulator.app.config
+    return DurationProfile(
+        name="local cloud",
+        settle_seconds={name: config.duration(name) for name in DEFAULT_DURATIONS},
+        call_seconds=0.01,
+        poll_seconds=settings.poll_initial,
+        parallelism=settings.parallelism,
     )
 
 

@@ -302,8 +302,7 @@ class Executor:
             self.next_poll = self.clock() + self.poll_interval
 
     def _finish(self, operation: Operation) -> None:
-        if operation.wait_for:
-            self.steps.record_goal(operation)
+        self.steps.record_goal(operation)
         self.result.done.append(operation.key)
         self.reporter.operation_done(operation)
 

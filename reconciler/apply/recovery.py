@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import logging
 
-from reconciler.apply.cvm_steps import CvmSteps
+from reconciler.apply.steps import CloudSteps
 
 logger = logging.getLogger(__name__)
 
 
-def resolve_open_intents(steps: CvmSteps) -> int:
+def resolve_open_intents(steps: CloudSteps) -> int:
     """Settle every open intent; return how many there were."""
-    intents = steps.store.open_intents()
+    intents = steps.context.store.open_intents()
     for intent in intents:
         logger.info(
             "Resolving an interrupted create of %d instance(s) (token %s).",
             len(intent.addresses),
             intent.client_token,
         )
-        ids = steps.cvm.run_instances_hour(
-            intent.params["config"],
-            len(intent.addresses),
-            intent.params["name"],
-            intent.client_token,
-        )
-        steps.record_created(intent, ids)
+        steps.instances.resume(intent)
     return len(intents)

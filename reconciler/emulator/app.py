@@ -13,7 +13,6 @@ The admin surface under ``/_emulator/`` answers loopback clients only.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import time
@@ -42,6 +41,7 @@ from .faults import (
 )
 from .protocol import REGION_ALIASES, ApiError, Params
 from .store import Store
+from .wsgi import StartResponse, json_bytes, request_host, request_params, respond
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ ID_SCALARS = (
 NAME_PARAMS = ("instanceName", "loadBalancerName", "vpcName", "keyName", "eipName")
 
 NONCE_SWEEP_EVERY = 500
+TEXT = "text/plain; charset=utf-8"
+LOSE_RESPONSE_KEY = "reconciler.lose_response"
 
 
 class Dropped(ConnectionAbortedError):
@@ -102,53 +104,54 @@ class EmulatorApp:
     def close(self) -> None:
         self.store.close()
 
-    def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith("/_emulator/"):
-            response = self._admin(request)
-        else:
-            response = self._api(request)
-        return response(environ, start_response)
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/"):
+            return self._admin(Request(environ))(environ, start_response)
+        return self._api(environ, path, start_response)
 
     # -- API calls -------------------------------------------------------
 
-    def _api(self, request: Request) -> Response:
-        service, known_path = _service_from_path(request.path)
+    def _api(
+        self, environ: dict[str, Any], path: str, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        service, known_path = _service_from_path(path)
         if not known_path:
-            return Response("not found\n", status=404, mimetype="text/plain")
-        if request.method not in ("GET", "POST"):
-            return Response("method not allowed\n", status=405, mimetype="text/plain")
+            return respond(start_response, b"not found\n", "404 Not Found", TEXT)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "POST"):
+            return respond(
+                start_response, b"method not allowed\n", "405 Method Not Allowed", TEXT
+            )
 
         # POST reads the form body only, GET the query only (section 1).
-        source = request.form if request.method == "POST" else request.args
-        raw = {name: source.get(name, "") for name in source.keys()}
+        raw = request_params(environ)
         action = raw.get("Action", "")
-        service = (
-            service
-            or _service_from_host(request.host)
-            or ACTION_SERVICE.get(action, "")
-        )
+        host = request_host(environ)
+        service = service or _service_from_host(host) or ACTION_SERVICE.get(action, "")
 
         now = time.time()
         try:
-            body = self._serve(request, raw, service, action, now)
+            body = self._serve(environ, method, host, raw, service, action, now)
         except ApiError as error:
             body = error.body()
             self._record(now, action, Params(raw), [], body["code"])
-        return _json(body)
+        return respond(start_response, json_bytes(body))
 
     def _serve(
         self,
-        request: Request,
+        environ: dict[str, Any],
+        method: str,
+        host: str,
         raw: dict[str, str],
         service: str,
         action: str,
         now: float,
     ) -> dict[str, Any]:
-        hosts = [f"{service}{DOMAIN_SUFFIX}" if service else "", request.host]
-        secret_id = verify_signature(
-            self.config.credentials, request.method, hosts, raw
-        )
+        hosts = [f"{service}{DOMAIN_SUFFIX}" if service else "", host]
+        secret_id = verify_signature(self.config.credentials, method, hosts, raw)
         timestamp = check_timestamp(raw, now, self.config.timestamp_window)
         self._check_nonce(secret_id, raw["Nonce"], timestamp, now)
 
@@ -165,7 +168,7 @@ class EmulatorApp:
             raise ApiError(4400, f"(LimitExceeded) too many {action} requests")
 
         carried = carried_ids(params)
-        faults = self._call_faults(request, action, params, carried)
+        faults = self._call_faults(environ, action, params, carried)
         call = Call(
             action=action,
             service=service,
@@ -178,7 +181,7 @@ class EmulatorApp:
             faults=faults,
             ids=self.ids,
         )
-        return self._run(request, handler, call, carried)
+        return self._run(environ, handler, call, carried)
 
     def _check_nonce(
         self, secret_id: str, nonce: str, timestamp: int, now: float
@@ -191,20 +194,24 @@ class EmulatorApp:
                 raise ApiError(4500, f"(ReplayAttack) Nonce {nonce} was already used")
 
     def _call_faults(
-        self, request: Request, action: str, params: Params, carried: list[str]
+        self,
+        environ: dict[str, Any],
+        action: str,
+        params: Params,
+        carried: list[str],
     ) -> CallFaults:
         """Select the fault rules for this call and play its call-level outcomes."""
         faults = self.faults.begin(action, self._targets(params, carried))
         for outcome in faults.call_outcome():
             if outcome.type == DROP:
                 self._record(time.time(), action, params, [], -1)
-                _drop(request)
+                _drop(environ)
             if outcome.type == DELAY:
                 time.sleep(outcome.seconds * self.config.time_scale)
             if outcome.type == CALL_ERROR:
                 raise ApiError(outcome.code, outcome.message)
             if outcome.type == LOSE_RESPONSE:
-                request.environ["reconciler.lose_response"] = True
+                environ[LOSE_RESPONSE_KEY] = True
         return faults
 
     def _targets(self, params: Params, ids: list[str]) -> list[Target]:
@@ -224,7 +231,11 @@ class EmulatorApp:
         return targets
 
     def _run(
-        self, request: Request, handler: Handler, call: Call, carried: list[str]
+        self,
+        environ: dict[str, Any],
+        handler: Handler,
+        call: Call,
+        carried: list[str],
     ) -> dict[str, Any]:
         with self.store.transaction():
             try:
@@ -242,9 +253,9 @@ class EmulatorApp:
             if self._requests % 100 == 0:
                 self.store.trim_calls(self.config.recent_calls)
 
-        if request.environ.get("reconciler.lose_response"):
+        if environ.get(LOSE_RESPONSE_KEY):
             # Applied and committed above; the client never hears of it.
-            _drop(request)
+            _drop(environ)
         return body
 
     def _record(
@@ -366,9 +377,13 @@ def _is_loopback(address: str | None) -> bool:
     )
 
 
-def _drop(request: Request) -> None:
-    """Close the client's connection; nothing is written back."""
-    sock = request.environ.get("werkzeug.socket")
+def _drop(environ: dict[str, Any]) -> None:
+    """Close the client's connection; nothing is written back.
+
+    Under werkzeug's server the socket is at hand and is shut down here; the
+    servers of ``server.py`` turn ``Dropped`` into a silent close.
+    """
+    sock = environ.get("werkzeug.socket")
     if isinstance(sock, socket.socket):
         try:
             sock.shutdown(socket.SHUT_RDWR)
@@ -378,5 +393,4 @@ def _drop(request: Request) -> None:
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(text, status=status, mimetype="application/json")
+    return Response(json_bytes(body), status=status, mimetype="application/json")

@@ -2,7 +2,7 @@
 
 Two callers: ``apply`` of a ``--refresh-only`` plan records the drift the
 plan showed (``record_refresh``), and ``reconciler import ADDR ID`` adopts
-an instance made outside reconciler (``import_resource``). Both are the
+a resource made outside reconciler (``import_resource``). Both are the
 planner's reading side turned into state writes; neither sends anything but
 Describe calls.
 """
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from reconciler.cloud.cvm import CvmApi
+from reconciler.cloud.apis import CloudApis
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.manifest.result import Manifest
 from reconciler.model.address import Address
 from reconciler.model.resource import CurrentResource
+from reconciler.plan.live import READERS, Names
 from reconciler.plan.plan import Plan
-from reconciler.plan.refresh import instance_attributes, is_gone
 from reconciler.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -45,21 +45,23 @@ def record_refresh(plan: Plan, store: StateStore) -> int:
 def import_resource(
     address: Address,
     resource_id: str,
-    cvm: CvmApi,
+    apis: CloudApis,
     store: StateStore,
     manifest: Manifest,
 ) -> CurrentResource:
     """Read ``resource_id`` from the cloud and record it at ``address``."""
     _check_importable(address, resource_id, store, manifest)
 
-    views = cvm.describe_instances([resource_id])
-    view = next((v for v in views if v.instance_id == resource_id), None)
-    if view is None or is_gone(view):
+    # References are read back as manifest keys of what state already
+    # records; the password cannot be read back at all, so the manifest's
+    # value is taken as the truth only once an apply has set it.
+    wanted = {address: CurrentResource(address, resource_id, {})}
+    names = Names({**store.resources(), **wanted})
+    attributes = READERS[address.kind](apis, wanted, names).get(address)
+    if attributes is None:
         raise DiagnosticError(_not_found(address, resource_id))
 
-    # The password and key cannot be read back; the manifest's values are
-    # taken as the truth only once an apply has set them.
-    record = CurrentResource(address, resource_id, instance_attributes(view))
+    record = CurrentResource(address, resource_id, attributes)
     store.put_resource(address, resource_id, record.attributes)
     logger.info("Imported %s as %s.", resource_id, address)
     return record
@@ -68,22 +70,13 @@ def import_resource(
 def _check_importable(
     address: Address, resource_id: str, store: StateStore, manifest: Manifest
 ) -> None:
-    if address.kind != "instance":
-        raise DiagnosticError(
-            _refused(
-                address,
-                "Kind not importable yet",
-                f"Only instances can be imported in this version; {address} "
-                f"is a {address.kind}.",
-            )
-        )
     if address not in {resource.address for resource in manifest.resources}:
         raise DiagnosticError(
             _refused(
                 address,
                 "Resource not in the manifest",
                 f"{address} is not in the manifest, so the next apply would "
-                "return the imported instance. Add it to the manifest first.",
+                "delete the imported resource. Add it to the manifest first.",
             )
         )
     _check_unrecorded(address, resource_id, store)
@@ -122,8 +115,8 @@ def _not_found(address: Address, resource_id: str) -> Diagnostic:
     return _refused(
         address,
         "No such resource in the cloud",
-        f"The cloud has no live instance {resource_id} in this region. Check "
-        "the id and --region.",
+        f"The cloud has no live {address.kind} {resource_id} in this region. "
+        "Check the id and --region.",
     )
 
 

@@ -21,7 +21,10 @@ from reconciler.manifest.result import NO_LIFECYCLE, Lifecycle
 from reconciler.model.address import Address
 from reconciler.model.change import Action, Change, Operation
 from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.plan.eip_operations import eip_operations
 from reconciler.plan.instance_operations import GONE, instance_operations
+from reconciler.plan.loadbalancer_operations import loadbalancer_operations
+from reconciler.plan.network_operations import network_operations
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +34,14 @@ OperationBuilder = Callable[
     [Change, DesiredResource | None, CurrentResource | None, bool], list[Operation]
 ]
 
-# TODO(#6): the other kinds' operations arrive with multi-kind planning.
-OPERATIONS_BY_KIND: dict[str, OperationBuilder] = {"instance": instance_operations}
+OPERATIONS_BY_KIND: dict[str, OperationBuilder] = {
+    "vpc": network_operations,
+    "subnet": network_operations,
+    "keyPair": network_operations,
+    "instance": instance_operations,
+    "eip": eip_operations,
+    "loadBalancer": loadbalancer_operations,
+}
 
 
 def build_graph(
@@ -118,9 +127,6 @@ def _link_pair(
     going = [op for op in chains[needed] if op.wait_for == GONE]
     if leaving and going and changes[needed].action is not Action.CREATE:
         graph.add_edge(leaving[0].key, going[0].key)
-    # TODO(#6): resources deleted from the manifest have no recorded
-    # dependencies, so their deletes are not ordered yet; state should keep
-    # each resource's dependencies when it records it.
 
 
 def _refuse_cycles(graph: nx.DiGraph) -> None:
@@ -145,10 +151,10 @@ def _kind_not_planned(
 ) -> Diagnostic:
     wanted = desired.get(change.address)
     return Diagnostic(
-        "Kind not planned yet",
-        f"{change.address} is a {change.address.kind}, and this version of "
-        "reconciler plans only instances. Leave it out of the manifest for "
-        "now, or manage it by other means.",
+        "Kind not planned",
+        f"{change.address} is a {change.address.kind}, a kind this version of "
+        f"reconciler cannot plan (it knows {', '.join(sorted(OPERATIONS_BY_KIND))}). "
+        "This is a bug if the manifest accepted it.",
         position=wanted.position if wanted else None,
         address=str(change.address),
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from reconciler.cloud.cvm import CvmApi
+from reconciler.cloud.apis import CloudApis
 from reconciler.manifest.result import Lifecycle, Manifest
 from reconciler.model.address import Address
-from reconciler.model.resource import DesiredResource
+from reconciler.model.references import references_of
+from reconciler.model.resource import CurrentResource, DesiredResource
 from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
 from reconciler.plan.plan import Plan, PlanOptions, make_plan
 from reconciler.plan.refresh import refresh
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 def plan_changes(
     desired: Sequence[DesiredResource],
     store: StateStore,
-    cvm: CvmApi,
+    apis: CloudApis,
     manifest_digest: str = "",
     *,
     lifecycle: Mapping[Address, Lifecycle] | None = None,
@@ -36,7 +37,8 @@ def plan_changes(
     # Read serial and lineage before the records: a write that lands in
     # between then makes a saved plan stale rather than silently wrong.
     serial, lineage = store.serial, store.lineage
-    refreshed = refresh(store.resources(), cvm)
+    recorded = store.resources()
+    refreshed = refresh(recorded, apis)
     return make_plan(
         desired,
         refreshed.current,
@@ -45,16 +47,33 @@ def plan_changes(
         manifest_digest,
         state_lineage=lineage,
         lifecycle=lifecycle,
-        dependencies=dependencies,
+        dependencies=_with_recorded(dependencies or {}, recorded),
         options=options,
         profile=profile,
     )
 
 
+def _with_recorded(
+    dependencies: Mapping[Address, frozenset[Address]],
+    recorded: Mapping[Address, CurrentResource],
+) -> dict[Address, frozenset[Address]]:
+    """The manifest's dependencies, and the recorded references of the rest.
+
+    A resource gone from the manifest is still deleted before what it
+    references (an instance before its subnet, a subnet before its VPC).
+    """
+    merged = {
+        address: references_of(address.kind, record.attributes)
+        for address, record in recorded.items()
+    }
+    merged.update(dependencies)
+    return merged
+
+
 def plan_manifest(
     manifest: Manifest,
     store: StateStore,
-    cvm: CvmApi,
+    apis: CloudApis,
     options: PlanOptions | None = None,
     profile: DurationProfile = TENCENT_CLOUD,
 ) -> Plan:
@@ -62,7 +81,7 @@ def plan_manifest(
     return plan_changes(
         manifest.resources,
         store,
-        cvm,
+        apis,
         manifest.digest,
         lifecycle=manifest.lifecycle,
         dependencies=manifest.dependencies,
@@ -73,7 +92,7 @@ def plan_manifest(
 
 def plan_destroy(
     store: StateStore,
-    cvm: CvmApi,
+    apis: CloudApis,
     manifest: Manifest | None = None,
     profile: DurationProfile = TENCENT_CLOUD,
 ) -> Plan:
@@ -82,11 +101,11 @@ def plan_destroy(
     With the manifest, its ``preventDestroy`` rules still protect resources.
     """
     if manifest is None:
-        return plan_changes([], store, cvm, profile=profile)
+        return plan_changes([], store, apis, profile=profile)
     return plan_changes(
         [],
         store,
-        cvm,
+        apis,
         manifest.digest,
         lifecycle=manifest.lifecycle,
         dependencies=manifest.dependencies,

@@ -70,7 +70,50 @@ INSTANCE_RULES: dict[str, AttributeRule] = {
     "disk": AttributeRule(Mode.REPLACE, note="the legacy API cannot resize"),
 }
 
-RULES_BY_KIND: dict[str, dict[str, AttributeRule]] = {"instance": INSTANCE_RULES}
+VPC_RULES: dict[str, AttributeRule] = {
+    "name": AttributeRule(Mode.IN_PLACE, "ModifyVpcAttribute"),
+    "cidr": AttributeRule(Mode.REPLACE, note="a VPC's range cannot change"),
+}
+
+SUBNET_RULES: dict[str, AttributeRule] = {
+    "name": AttributeRule(Mode.IN_PLACE, "ModifySubnetAttribute"),
+    "vpc": AttributeRule(Mode.REPLACE, note="a subnet cannot move VPC"),
+    "cidr": AttributeRule(Mode.REPLACE, note="a subnet's range cannot change"),
+    "zone": AttributeRule(Mode.REPLACE, note="a subnet cannot move zone"),
+}
+
+KEY_PAIR_RULES: dict[str, AttributeRule] = {
+    "name": AttributeRule(Mode.IN_PLACE, "ModifyKeyPair"),
+    "publicKey": AttributeRule(Mode.REPLACE, note="a key pair's key cannot change"),
+}
+
+EIP_RULES: dict[str, AttributeRule] = {
+    "name": AttributeRule(Mode.IN_PLACE, "ModifyEipAttributes"),
+    # Moving an EIP is an unbind from the old instance, then a bind.
+    "instance": AttributeRule(
+        Mode.IN_PLACE, "EipBindInstance", unset_action="EipUnBindInstance"
+    ),
+}
+
+LOAD_BALANCER_RULES: dict[str, AttributeRule] = {
+    "name": AttributeRule(Mode.IN_PLACE, "ModifyLoadBalancerAttributes"),
+    "type": AttributeRule(Mode.REPLACE, note="public and private cannot swap"),
+    "vpc": AttributeRule(Mode.REPLACE, note="a load balancer cannot move VPC"),
+    "subnet": AttributeRule(Mode.REPLACE, note="a load balancer cannot move subnet"),
+    # Listeners and backends are lists: the operations add what is new,
+    # take away what is gone and change weights in place.
+    "listeners": AttributeRule(Mode.IN_PLACE, "CreateLoadBalancerListeners"),
+    "backends": AttributeRule(Mode.IN_PLACE, "RegisterInstancesWithLoadBalancer"),
+}
+
+RULES_BY_KIND: dict[str, dict[str, AttributeRule]] = {
+    "vpc": VPC_RULES,
+    "subnet": SUBNET_RULES,
+    "keyPair": KEY_PAIR_RULES,
+    "instance": INSTANCE_RULES,
+    "eip": EIP_RULES,
+    "loadBalancer": LOAD_BALANCER_RULES,
+}
 
 # The configuration a batch create must share: RunInstancesHour creates
 # ``goodsNum`` identical instances, so only these may differ between calls.
@@ -83,7 +126,5 @@ POWER_ATTRIBUTE = "state"
 
 
 def rules_for(kind: str) -> dict[str, AttributeRule]:
-    """The table of ``kind``; empty for a kind the planner does not know yet."""
-    # TODO(#6): vpc, subnet, keyPair, eip and loadBalancer tables arrive with
-    # their refresh and operations (multi-kind planning).
+    """The table of ``kind``; empty for a kind the planner does not know."""
     return RULES_BY_KIND.get(kind, {})

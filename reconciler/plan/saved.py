@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,13 @@ Hider = Callable[[Address, str, Any], Any]
 # --- writing -----------------------------------------------------------------
 
 
-def save_plan(plan: Plan, path: Path) -> None:
-    """Write ``plan`` to ``path``; the same plan always gives the same bytes."""
-    text = dump_plan(plan)
+def save_plan(plan: Plan, path: Path, manifest_paths: Sequence[Path] = ()) -> None:
+    """Write ``plan`` to ``path``; the same plan always gives the same bytes.
+
+    ``manifest_paths`` are recorded (absolute) so that ``apply FILE`` reads
+    the same manifest to check its digest and restore its secrets.
+    """
+    text = dump_plan(plan, [str(p.resolve()) for p in manifest_paths])
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
@@ -63,10 +67,11 @@ def save_plan(plan: Plan, path: Path) -> None:
     logger.info("Saved the plan to %s.", path)
 
 
-def dump_plan(plan: Plan) -> str:
+def dump_plan(plan: Plan, manifest_paths: Sequence[str] = ()) -> str:
     hide = _hider(plan)
     document = {
         "kind": SAVED_PLAN_KIND,
+        "manifest_paths": list(manifest_paths),
         "format_version": SAVED_PLAN_VERSION,
         "state": {"serial": plan.state_serial, "lineage": plan.state_lineage},
         "manifest_digest": plan.manifest_digest,
@@ -203,6 +208,29 @@ def load_saved_plan(path: Path) -> Plan:
         return _plan_from(document)
     except (KeyError, TypeError, ValueError) as error:
         raise DiagnosticError(_not_a_plan(path, f"it is damaged ({error})")) from None
+
+
+def is_saved_plan(path: Path) -> bool:
+    """True when ``path`` is a file written by ``plan --out``."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and SAVED_PLAN_KIND.encode() in head
+
+
+def saved_manifest_paths(path: Path) -> list[Path]:
+    """The manifest files or directories a saved plan was made from."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    recorded = document.get("manifest_paths") or []
+    if not recorded:
+        raise DiagnosticError(
+            _not_a_plan(path, "it does not say which manifest it was made from")
+        )
+    return [Path(item) for item in recorded]
 
 
 def parse_plan(text: str) -> Plan:

@@ -159,9 +159,9 @@ def test_a_cycle_is_a_diagnostic_naming_its_path() -> None:
 
 
 def test_a_kind_without_operations_is_a_diagnostic_not_a_crash() -> None:
-    change = Change(Address("vpc", "main"), Action.CREATE)
+    change = Change(Address("database", "main"), Action.CREATE)
 
-    with pytest.raises(DiagnosticError, match="plans only instances"):
+    with pytest.raises(DiagnosticError, match="cannot plan"):
         build_graph([change], {})
 
 

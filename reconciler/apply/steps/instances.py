@@ -1,0 +1,321 @@
+"""The CVM instance steps: one batch of operations becomes one call.
+
+Creates go through the intent journal: the intent (with a deterministic
+``clientToken``) is committed before ``RunInstancesHour`` is sent and the
+ids after it answers, so a crash or a lost answer never creates twice.
+Completion of asynchronous work is read with one ``DescribeInstances`` per
+100 waiting instances.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from reconciler.apply.outcome import Outcome, StepResult
+from reconciler.apply.steps.base import (
+    ServiceSteps,
+    StepContext,
+    batch_outcomes,
+    one_call_each,
+)
+from reconciler.cloud.errors import ApiError, TransportError
+from reconciler.model.address import Address
+from reconciler.model.change import Operation
+from reconciler.model.resource import RUNNING, STOPPED
+from reconciler.plan.batching import batch_instance_name
+from reconciler.plan.instance_operations import GONE
+from reconciler.plan.rules import INSTANCE_CREATE_KEYS
+from reconciler.state.store import Intent
+
+logger = logging.getLogger(__name__)
+
+_NOT_FOUND = 5000
+_FAULT = 1
+_GONE_STATUSES = {5}
+_STATUS_FOR_GOAL = {RUNNING: 2, STOPPED: 4}
+_SECRET_CONFIG = ("password",)
+
+
+class InstanceSteps(ServiceSteps):
+    creates = frozenset({"RunInstancesHour"})
+    renames = frozenset({"ModifyInstanceAttributes"})
+
+    def __init__(self, context: StepContext) -> None:
+        super().__init__(context)
+        self.cvm = context.apis.cvm
+        self.actions = {
+            "RunInstancesHour": self.run_instances,
+            "ModifyInstanceAttributes": self.rename,
+            "UpdateInstanceBandwidthHour": self.set_bandwidth,
+            "StartInstances": self.start,
+            "StopInstances": self.stop,
+            "ResetInstancePassword": self.reset_password,
+            "BindInstanceKey": self.bind_key,
+            "UnBindInstanceKey": self.unbind_key,
+            "ResetInstances": self.reinstall,
+            "ReturnInstance": self.return_instance,
+        }
+
+    def _ids(self, batch: list[Operation]) -> list[str]:
+        return [self.context.id_of_operation(op) for op in batch]
+
+    # Creating
+
+    def run_instances(self, batch: list[Operation]) -> list[StepResult]:
+        config = dict(batch[0].batch_key)
+        name = batch_instance_name(batch)
+        intent = self._create_intent(batch, config, name)
+        self.context.store.open_intent(intent)
+
+        try:
+            ids = self.cvm.run_instances_hour(
+                self._call_config(config), len(batch), name, intent.client_token
+            )
+        except TransportError as error:
+            # The call may have created the instances and lost the answer.
+            # The intent stays open: the next apply re-sends the same token
+            # and records whatever exists, so nothing is created twice.
+            return [
+                StepResult(op.key, Outcome.FAILED, message=_lost_answer(error))
+                for op in batch
+            ]
+        except ApiError:
+            # The cloud answered with an error: nothing was created.
+            self.context.store.abandon_intent(intent.client_token)
+            raise
+        return self.record_created(intent, ids, config)
+
+    def _call_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The create's configuration with references turned into cloud ids."""
+        call = {key: config[key] for key in INSTANCE_CREATE_KEYS}
+        call["password"] = config.get("password")
+        subnet = config.get("subnet")
+        if subnet:
+            call["subnet"] = self.context.reference_id("subnet", subnet)
+            call["vpc"] = self.context.reference_id(
+                "vpc", self.context.recorded(Address("subnet", str(subnet)), "vpc")
+            )
+        if config.get("keyPair"):
+            call["keyPair"] = self.context.reference_id("keyPair", config["keyPair"])
+        return call
+
+    def record_created(
+        self, intent: Intent, ids: Sequence[str], config: Mapping[str, Any]
+    ) -> list[StepResult]:
+        """Give the created ids to the intent's addresses and commit them at once."""
+        name = intent.params["name"]
+        attributes = {**config, "name": name, "state": RUNNING}
+        created = [
+            (address, resource_id, self.context.recordable(address, attributes))
+            for address, resource_id in zip(intent.addresses, ids, strict=False)
+        ]
+        self.context.store.complete_intent(intent.client_token, created)
+
+        results = []
+        for address, resource_id, _ in created:
+            self.context.resource_ids[address] = resource_id
+            key = f"{address}:{intent.api_action}"
+            results.append(StepResult(key, Outcome.ACCEPTED, resource_id))
+        results += [
+            StepResult(
+                f"{address}:{intent.api_action}",
+                Outcome.RETRY,
+                message="the create answered fewer ids than instances asked for",
+            )
+            for address in intent.addresses[len(ids) :]
+        ]
+        return results
+
+    def resume(self, intent: Intent) -> None:
+        """Settle an intent an interrupted apply left open (crash recovery)."""
+        config = dict(intent.params["config"])
+        for secret in _SECRET_CONFIG:
+            if secret in config:
+                config[secret] = self._secret_for(intent, secret)
+        ids = self.cvm.run_instances_hour(
+            self._call_config(config),
+            len(intent.addresses),
+            intent.params["name"],
+            intent.client_token,
+        )
+        self.record_created(intent, ids, config)
+
+    def _secret_for(self, intent: Intent, name: str) -> str | None:
+        # The journal keeps only a hash; the manifest holds the value.
+        for address in intent.addresses:
+            value = self.context.secrets.get(address, {}).get(name)
+            if value is not None:
+                return value
+        return None
+
+    def _create_intent(
+        self, batch: list[Operation], config: Mapping[str, Any], name: str
+    ) -> Intent:
+        addresses = tuple(op.address for op in batch)
+        params = {
+            "config": self.context.recordable(batch[0].address, config),
+            "name": name,
+        }
+        # Deterministic for this intent, unique across applies: the serial
+        # moves on with every state write.
+        store = self.context.store
+        seed = json.dumps(
+            [store.lineage, store.serial, [str(a) for a in addresses], params],
+            sort_keys=True,
+        )
+        token = "rc-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
+        return Intent(token, "RunInstancesHour", addresses, params)
+
+    # In place
+
+    def rename(self, batch: list[Operation]) -> list[StepResult]:
+        (operation,) = batch
+        self.cvm.modify_instance_name(
+            self.context.id_of_operation(operation), operation.params["name"]
+        )
+        return one_call_each(batch, Outcome.DONE)
+
+    def set_bandwidth(self, batch: list[Operation]) -> list[StepResult]:
+        (operation,) = batch
+        self.cvm.update_bandwidth(
+            self.context.id_of_operation(operation), operation.params["bandwidth"]
+        )
+        return one_call_each(batch, Outcome.DONE)
+
+    def reset_password(self, batch: list[Operation]) -> list[StepResult]:
+        ids = self._ids(batch)
+        password = str(dict(batch[0].batch_key)["password"])
+        return batch_outcomes(
+            batch, ids, self.cvm.reset_instance_password(ids, password)
+        )
+
+    def bind_key(self, batch: list[Operation]) -> list[StepResult]:
+        ids = self._ids(batch)
+        key_id = self.context.reference_id(
+            "keyPair", dict(batch[0].batch_key)["keyPair"]
+        )
+        return batch_outcomes(batch, ids, self.cvm.bind_instance_key(ids, str(key_id)))
+
+    def unbind_key(self, batch: list[Operation]) -> list[StepResult]:
+        ids = self._ids(batch)
+        key_id = self.context.reference_id(
+            "keyPair", dict(batch[0].batch_key)["keyPair"]
+        )
+        return batch_outcomes(
+            batch, ids, self.cvm.unbind_instance_key(ids, str(key_id))
+        )
+
+    def reinstall(self, batch: list[Operation]) -> list[StepResult]:
+        (operation,) = batch
+        password = self.context.secrets.get(operation.address, {}).get("password")
+        task = self.cvm.reset_instance(
+            self.context.id_of_operation(operation),
+            operation.params["image"],
+            password,
+        )
+        request_ids = (str(task),) if task else ()
+        return [StepResult(operation.key, Outcome.ACCEPTED, request_ids=request_ids)]
+
+    # Power
+
+    def start(self, batch: list[Operation]) -> list[StepResult]:
+        ids = self._ids(batch)
+        results = batch_outcomes(batch, ids, self.cvm.start_instances(ids))
+        return self._reread_not_found(results)
+
+    def stop(self, batch: list[Operation]) -> list[StepResult]:
+        ids = self._ids(batch)
+        results = batch_outcomes(batch, ids, self.cvm.stop_instances(ids))
+        return self._reread_not_found(results)
+
+    def _reread_not_found(self, results: list[StepResult]) -> list[StepResult]:
+        """An item that answers 5000 is read again before it fails for good.
+
+        A resource created a moment ago may not be visible to every part of
+        the cloud yet; if Describe shows it, the item is only re-queued.
+        """
+        missing = [r.resource_id for r in results if r.code == _NOT_FOUND]
+        if not missing:
+            return results
+        seen = {view.instance_id for view in self.cvm.describe_instances(missing)}
+        return [
+            replace(result, outcome=Outcome.RETRY)
+            if result.code == _NOT_FOUND and result.resource_id in seen
+            else result
+            for result in results
+        ]
+
+    # Deleting
+
+    def return_instance(self, batch: list[Operation]) -> list[StepResult]:
+        (operation,) = batch
+        try:
+            self.cvm.return_instance(self.context.id_of_operation(operation))
+        except ApiError as error:
+            if error.code != _NOT_FOUND:
+                raise
+            # Already gone: the goal is reached without us.
+            return one_call_each(batch, Outcome.DONE)
+        return one_call_each(batch, Outcome.ACCEPTED)
+
+    # Completion
+
+    def record_goal(self, operation: Operation) -> None:
+        key = dict(operation.batch_key)
+        if operation.api_action == "ResetInstancePassword":
+            changed = {"password": key["password"]}
+        elif operation.api_action == "BindInstanceKey":
+            changed = {"keyPair": key["keyPair"]}
+        elif operation.api_action == "UnBindInstanceKey":
+            changed = {"keyPair": None}
+        else:
+            super().record_goal(operation)
+            return
+        address = operation.address
+        self.context.store.update_attributes(
+            address, self.context.recordable(address, changed)
+        )
+
+    def poll(
+        self, waiting: Mapping[str, Operation]
+    ) -> tuple[list[StepResult], Counter[str]]:
+        """Read the waiting instances in batches; say which reached their goal."""
+        ids = sorted({self.context.id_of_operation(op) for op in waiting.values()})
+        views = {view.instance_id: view for view in self.cvm.describe_instances(ids)}
+
+        results = []
+        for key, operation in waiting.items():
+            view = views.get(self.context.id_of_operation(operation))
+            result = _goal_result(key, operation, None if view is None else view.status)
+            if result is not None:
+                results.append(result)
+        return results, Counter({"DescribeInstances": -(-len(ids) // 100)})
+
+
+def _lost_answer(error: TransportError) -> str:
+    return (
+        f"the answer to the create was lost ({error}); the next apply finds "
+        "out what was created, without creating anything twice"
+    )
+
+
+def _goal_result(
+    key: str, operation: Operation, status: int | None
+) -> StepResult | None:
+    if operation.wait_for == GONE:
+        if status is None or status in _GONE_STATUSES:
+            return StepResult(key, Outcome.DONE)
+        return None
+    if status == _FAULT:
+        return StepResult(
+            key, Outcome.FAILED, code=status, message="the instance is in fault status"
+        )
+    if status == _STATUS_FOR_GOAL.get(operation.wait_for or ""):
+        return StepResult(key, Outcome.DONE)
+    return None
