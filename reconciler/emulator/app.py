@@ -13,6 +13,7 @@ The admin surface under ``/_emulator/`` answers loopback clients only.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import time
@@ -88,6 +89,10 @@ LOSE_RESPONSE_KEY = "reconciler.lose_response"
 
 class Dropped(ConnectionAbortedError):
     """Raised to make the server close the connection without an answer."""
+
+    def __init__(self, reason: str) -> None:
+        # The errno is what tells the HTTP server that the connection is gone.
+        super().__init__(errno.ECONNABORTED, reason)
 
 
 class EmulatorApp:

@@ -2,6 +2,12 @@
 
 ``start_in_thread`` is what tests and the embedded local cloud use; ``serve``
 is what ``reconciler emulator serve`` wraps.
+
+Both serve HTTP/1.1 with keep-alive through cheroot, a production-grade
+threaded WSGI server: a pool of worker threads, and a selector that parks
+idle keep-alive connections so that they hold no thread. On this project's
+2-core machine it spends about 0.9 ms of CPU per 100-id call where werkzeug's
+development server spent 2.2 ms (``benchmarks/emulator_throughput.py``).
 """
 
 from __future__ import annotations
@@ -9,62 +15,57 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from cheroot import wsgi
 
 from .app import EmulatorApp, create_app
 from .config import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorConfig
 
 logger = logging.getLogger(__name__)
 
+# Worker threads: requests served at once. Injected delays hold a thread for
+# their whole length, so there are more than the reconciler's default of 10
+# calls in flight.
+THREADS = 32
 
-class _RequestHandler(WSGIRequestHandler):
-    """Keep-alive connections, and request lines at DEBUG on our own logger.
+# Seconds an idle keep-alive connection is kept. Clients reuse connections
+# across polling pauses; closing them sooner only adds reconnects.
+KEEP_ALIVE = 120
 
-    werkzeug's default handler prints every request to stderr, which would
-    end up in the middle of the CLI's output for the embedded cloud.
-    """
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, self.path, code)
-
-    def log_error(self, format: str, *args: Any) -> None:
-        logger.debug("request error: " + format, *args)
-
-    def connection_dropped(
-        self, error: BaseException, environ: dict | None = None
-    ) -> None:
-        # An injected drop (or a client that went away): never reuse the socket.
-        self.close_connection = True
+# How often the connection selector wakes up; also the longest ``stop`` waits.
+SELECT_INTERVAL = 0.02
 
 
 class EmulatorServer:
     """A running emulator: ``url``, ``app``, ``stop()``; usable with ``with``."""
 
-    def __init__(self, server: BaseWSGIServer, app: EmulatorApp) -> None:
-        self._server = server
+    def __init__(self, app: EmulatorApp, host: str, port: int) -> None:
         self.app = app
-        self.host = server.host
-        self.port = server.server_port
-        self.url = f"http://{_url_host(self.host)}:{self.port}"
+        self.host = host
+        self._server = _cheroot_server(app, host, port)
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
         self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"emulator-{self.port}",
-            daemon=True,
+            target=self._run, name=f"emulator-{host}-{port}", daemon=True
         )
+        self.port = 0
+        self.url = ""
 
     def start(self) -> EmulatorServer:
+        """Bind, then serve from a daemon thread; returns once the port is open."""
         self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            self.app.close()
+            raise self._failure
+
+        self.port = int(self._server.bind_addr[1])
+        self.url = f"http://{_url_host(self.host)}:{self.port}"
         logger.info("Emulator listening on %s.", self.url)
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._thread.join(timeout=5)
         self.app.close()
 
@@ -73,6 +74,19 @@ class EmulatorServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _run(self) -> None:
+        # Binding and the worker threads both start here, in a daemon thread,
+        # because cheroot's threads inherit it: an embedded cloud that is
+        # never stopped must not keep the CLI's process alive.
+        try:
+            self._server.prepare()
+        except BaseException as error:  # bind errors go to the caller
+            self._failure = error
+            self._ready.set()
+            return
+        self._ready.set()
+        self._server.serve()
 
 
 def start_in_thread(
@@ -83,11 +97,7 @@ def start_in_thread(
 ) -> EmulatorServer:
     """Serve the emulator from a daemon thread; port 0 picks a free port."""
     app = create_app(Path(db_path), config or EmulatorConfig())
-    server = make_server(
-        host, port, app, threaded=True, request_handler=_RequestHandler
-    )
-    server.daemon_threads = True
-    return EmulatorServer(server, app).start()
+    return EmulatorServer(app, host, port).start()
 
 
 def serve(
@@ -114,22 +124,46 @@ def serve(
         faults=Path(faults_path) if faults_path else None,
         credentials={secret_id: secret_key},
     )
-    app = create_app(Path(db_path), config)
-    server = make_server(
-        host, port, app, threaded=True, request_handler=_RequestHandler
-    )
-    url = f"http://{_url_host(host)}:{server.server_port}"
+    server = start_in_thread(Path(db_path), config, host, port)
 
-    print(f"Emulator listening on {url}  (state: {db_path})", flush=True)
+    print(f"Emulator listening on {server.url}  (state: {db_path})", flush=True)
     print(f"SecretId:  {secret_id}", flush=True)
     print(f"SecretKey: {secret_key}", flush=True)
     try:
-        server.serve_forever()
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        app.close()
+        server.stop()
+
+
+def _cheroot_server(app: EmulatorApp, host: str, port: int) -> wsgi.Server:
+    server = _Server(
+        (host, port),
+        app,
+        numthreads=THREADS,
+        server_name="reconciler-emulator",
+        request_queue_size=128,
+        timeout=KEEP_ALIVE,
+        shutdown_timeout=5,
+    )
+    server.expiration_interval = SELECT_INTERVAL
+    return server
+
+
+class _Server(wsgi.Server):  # type: ignore[misc]
+    """cheroot's server with its messages on our logger instead of stderr.
+
+    stderr belongs to the CLI when the cloud is embedded. An injected drop
+    raises ``app.Dropped``, a ``ConnectionAbortedError`` carrying
+    ECONNABORTED, which cheroot treats as a client that went away: it closes
+    the socket without an answer and logs nothing, which is the fault wanted.
+    """
+
+    def error_log(
+        self, msg: str = "", level: int = logging.INFO, traceback: bool = False
+    ) -> None:
+        logger.log(level, "HTTP server: %s", msg, exc_info=traceback)
 
 
 def _url_host(host: str) -> str:

@@ -22,6 +22,13 @@ BATCH_LIMITS = {
     "ResetInstancePassword": 100,
     "BindInstanceKey": 100,
     "UnBindInstanceKey": 100,
+    # One CreateSubnet takes a subnetSet; one call deletes many key pairs,
+    # EIPs or load balancers; CreateEip allocates at most five (section 13).
+    "CreateSubnet": 100,
+    "DeleteKeyPair": 100,
+    "CreateEip": 5,
+    "DeleteEip": 100,
+    "DeleteLoadBalancers": 100,
 }
 
 BatchKey = tuple[str, tuple[tuple[str, Any], ...]]

@@ -20,6 +20,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.manifest.result import NO_LIFECYCLE, Lifecycle
 from reconciler.model.address import Address
 from reconciler.model.change import Action, Change, Operation
+from reconciler.model.references import references_of
 from reconciler.model.resource import CurrentResource, DesiredResource
 from reconciler.plan.eip_operations import eip_operations
 from reconciler.plan.instance_operations import GONE, instance_operations
@@ -63,6 +64,7 @@ def build_graph(
 
     by_address = {change.address: change for change in changes}
     _link_resources(graph, chains, by_address, dependencies or {})
+    _release_before_delete(graph, chains, by_address, current)
     _refuse_cycles(graph)
     return graph
 
@@ -127,6 +129,31 @@ def _link_pair(
     going = [op for op in chains[needed] if op.wait_for == GONE]
     if leaving and going and changes[needed].action is not Action.CREATE:
         graph.add_edge(leaving[0].key, going[0].key)
+
+
+def _release_before_delete(
+    graph: nx.DiGraph,
+    chains: Mapping[Address, list[Operation]],
+    changes: Mapping[Address, Change],
+    current: Mapping[Address, CurrentResource],
+) -> None:
+    """A resource that stays lets go of a deleted one before it goes.
+
+    A load balancer drops a backend, an EIP moves away from an instance:
+    those updates run before the instance is returned, so traffic leaves
+    it first and nothing points at a resource that no longer exists.
+    """
+    for address, change in sorted(changes.items()):
+        if change.action is not Action.UPDATE or address not in current:
+            continue
+        record = current[address]
+        for released in sorted(references_of(address.kind, record.attributes)):
+            gone = changes.get(released)
+            if gone is None or gone.action is not Action.DELETE:
+                continue
+            going = [op for op in chains[released] if op.wait_for == GONE]
+            if going and chains[address]:
+                graph.add_edge(chains[address][-1].key, going[0].key)
 
 
 def _refuse_cycles(graph: nx.DiGraph) -> None:

@@ -83,18 +83,20 @@ def _update_chain(
                 wait_for=TASK,
             )
         )
+    # The rows' old values are the current lists, except where a backend's
+    # instance is replaced: then it counts as gone, to be registered again.
     if "listeners" in rows:
         chain += _listener_steps(
             address,
             resource_id,
-            current.attributes.get("listeners") or [],
+            rows["listeners"].old or [],
             desired.attributes.get("listeners") or [],
         )
     if "backends" in rows:
         chain += _backend_steps(
             address,
             resource_id,
-            current.attributes.get("backends") or [],
+            rows["backends"].old or [],
             desired.attributes.get("backends") or [],
         )
     return chain

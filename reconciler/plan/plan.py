@@ -23,6 +23,7 @@ from reconciler.model.resource import CurrentResource, DesiredResource
 from reconciler.plan.diff import check_prevent_destroy, diff
 from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile, Estimate, estimate
 from reconciler.plan.graph import build_graph
+from reconciler.plan.rebind import rebind_replaced
 from reconciler.plan.refresh import Drift
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def make_plan(
     changes: list[Change] = []
     if not options.refresh_only:
         changes = diff(desired, current, lifecycle, options.replace)
+        changes = rebind_replaced(changes, by_address, current)
         changes = _targeted(changes, options.targets, dependencies)
         check_prevent_destroy(changes, lifecycle, by_address)
 
