@@ -29,8 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.cloud.apis import CloudApis
 from reconciler.cloud.client import Credentials, LegacyClient
 from reconciler.cloud.cvm import CvmApi
+from reconciler.cloud.ratelimit import RateLimiter
 from reconciler.emulator import (
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
@@ -62,15 +64,15 @@ def main() -> None:
         )
         store = StateStore(Path(workdir) / "state.db")
         try:
-            cvm = _cvm(server.url)
-            names = _fill(cvm, store, args.instances)
+            apis = _apis(server.url)
+            names = _fill(apis.cvm, store, args.instances)
             print(f"{args.instances} instances in the local cloud and in state.\n")
-            _run("no changes", names, store, cvm, server.url, 0.0)
+            _run("no changes", names, store, apis, server.url, 0.0)
             _run(
                 f"{args.changed:.0%} changed",
                 names,
                 store,
-                cvm,
+                apis,
                 server.url,
                 args.changed,
             )
@@ -86,9 +88,15 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _cvm(url: str) -> CvmApi:
+def _apis(url: str) -> CloudApis:
     credentials = Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-    return CvmApi(LegacyClient(credentials, region="ap-guangzhou", endpoint=url))
+    client = LegacyClient(
+        credentials,
+        region="ap-guangzhou",
+        endpoint=url,
+        rate_limiter=RateLimiter(enabled=False),
+    )
+    return CloudApis.over(client)
 
 
 def _fill(cvm: CvmApi, store: StateStore, count: int) -> dict[str, str]:
@@ -125,7 +133,7 @@ def _run(
     label: str,
     names: dict[str, str],
     store: StateStore,
-    cvm: CvmApi,
+    apis: CloudApis,
     url: str,
     changed: float,
 ) -> None:
@@ -133,13 +141,13 @@ def _run(
     before = _describe_calls(url)
 
     started = time.perf_counter()
-    refreshed = refresh(store.resources(), cvm)
+    refreshed = refresh(store.resources(), apis)
     refresh_seconds = time.perf_counter() - started
     describes = _describe_calls(url) - before
 
     plan, work_seconds = _timed(lambda: _plan_and_render(desired, refreshed))
     peak = _peak_bytes(
-        lambda: _plan_and_render(desired, refresh(store.resources(), cvm))
+        lambda: _plan_and_render(desired, refresh(store.resources(), apis))
     )
     _report(label, len(names), plan, refresh_seconds, work_seconds, peak, describes)
 
