@@ -65,7 +65,12 @@ class Call:
 
     def done_at(self, action: str | None = None) -> float:
         """When asynchronous work started now by this action finishes."""
-        return self.now + self.config.duration(action or self.action)
+        action = action or self.action
+        ends: dict[str, float] = self.scratch.setdefault("done_at", {})
+        if action not in ends:
+            # Asked once per item of a batch; the answer is the same for all.
+            ends[action] = self.now + self.config.duration(action)
+        return ends[action]
 
     def task_number(self) -> int:
         """A task number (``requestId``) for asynchronous work on one item.

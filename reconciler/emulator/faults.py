@@ -357,6 +357,9 @@ class CallFaults:
         self, types: frozenset[str], resource_id: str, name: str = ""
     ) -> Outcome | None:
         """The first per-resource outcome of ``types`` that fires for a resource."""
+        if not self._active:
+            # The usual case, asked once or twice per item of a 100-id batch.
+            return None
         with self._engine._lock:
             for rule in self._active:
                 outcome = self._fire_for(rule, types, resource_id, name)

@@ -128,12 +128,24 @@ class Params:
         # Index ``name.N[.rest]`` once, so list reads do not rescan every key.
         self._groups: dict[str, list[tuple[int, str | None, str]]] = {}
         for key, value in self.raw.items():
-            match = _LIST_KEY.match(key)
-            if match:
-                prefix, index, rest = match.groups()
-                self._groups.setdefault(prefix, []).append((int(index), rest, value))
+            if "." in key:
+                self._index(key, value)
         for items in self._groups.values():
             items.sort(key=lambda item: item[0])
+
+    def _index(self, key: str, value: str) -> None:
+        # The common ``name.N`` and ``name.N.field`` shapes without the regex,
+        # which is kept for the rest (dotted names, non-ASCII digits).
+        prefix, _, tail = key.partition(".")
+        index, dot, rest = tail.partition(".")
+        if not (prefix and index.isascii() and index.isdigit()):
+            match = _LIST_KEY.match(key)
+            if match is None:
+                return
+            prefix, index, rest = match.groups()
+            dot = "." if rest is not None else ""
+        item = (int(index), rest if dot else None, value)
+        self._groups.setdefault(prefix, []).append(item)
 
     def __contains__(self, name: str) -> bool:
         return name in self.raw

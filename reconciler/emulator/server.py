@@ -26,14 +26,14 @@ logger = logging.getLogger(__name__)
 # Worker threads: requests served at once. Injected delays hold a thread for
 # their whole length, so there are more than the reconciler's default of 10
 # calls in flight.
-THREADS = 32
+THREADS = 16
 
 # Seconds an idle keep-alive connection is kept. Clients reuse connections
 # across polling pauses; closing them sooner only adds reconnects.
 KEEP_ALIVE = 120
 
 # How often the connection selector wakes up; also the longest ``stop`` waits.
-SELECT_INTERVAL = 0.02
+SELECT_INTERVAL = 0.01
 
 
 class EmulatorServer:

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS resources (
     PRIMARY KEY (kind, id)
 );
 CREATE INDEX IF NOT EXISTS resources_list ON resources (kind, region, seq);
+CREATE INDEX IF NOT EXISTS resources_id ON resources (id);
 CREATE TABLE IF NOT EXISTS tasks (
     id INTEGER PRIMARY KEY,
     service TEXT NOT NULL,
@@ -88,17 +89,20 @@ RESOURCE_COLUMNS = (
     "kind, id, region, seq, name, status, pending_status, pending_at, gone_at, "
     "visible_at, data"
 )
-DATA = 10  # index of the data column in a resource row
+# Positions in a resource row (a tuple in RESOURCE_COLUMNS order).
+NAME, PENDING_AT, DATA = 4, 7, 10
 
-# Writing back a resource that was read: every column by key, or, when its
-# attributes did not change (most status transitions), the small columns only.
+# Writing back a resource that is stored: the columns that can change, by key
+# (kind, id, region and seq never change), leaving out the JSON attributes
+# when they did not change. Updates leave the list index alone, which makes
+# them cheaper than INSERT OR REPLACE.
 UPDATE_ROW = (
-    "UPDATE resources SET region=?, seq=?, name=?, status=?, pending_status=?, "
-    "pending_at=?, gone_at=?, visible_at=?, data=? WHERE kind=? AND id=?"
+    "UPDATE resources SET name=?, status=?, pending_status=?, pending_at=?, "
+    "gone_at=?, visible_at=?, data=? WHERE kind=? AND id=?"
 )
 UPDATE_COLUMNS = (
-    "UPDATE resources SET region=?, seq=?, name=?, status=?, pending_status=?, "
-    "pending_at=?, gone_at=?, visible_at=? WHERE kind=? AND id=?"
+    "UPDATE resources SET name=?, status=?, pending_status=?, pending_at=?, "
+    "gone_at=?, visible_at=? WHERE kind=? AND id=?"
 )
 INSERT_ROW = (
     f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) "
@@ -154,7 +158,15 @@ class Resource:
 
 
 class Store:
-    """SQLite-backed state shared by all request threads of one emulator."""
+    """SQLite-backed state shared by all request threads of one emulator.
+
+    Resource rows read or written inside a transaction are mirrored in memory
+    (``_rows``), so a 100-id call finds its rows without a query; SQLite stays
+    the store of record, written before every commit. The mirror holds
+    exactly what the database holds: a rolled-back write evicts its key, and
+    a commit by another connection (another emulator on the same file, such
+    as a second embedded cloud) empties it, seen through ``data_version``.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -172,8 +184,11 @@ class Store:
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
 
-        # Keys deleted in the running transaction: a later put must insert.
-        self._deleted: set[tuple[str, str]] = set()
+        self._rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._touched: set[tuple[str, str]] = set()
+        self._data_version = -1
+        self._in_transaction = False
+        self._checked_version = False
 
     def close(self) -> None:
         with self._lock:
@@ -184,12 +199,17 @@ class Store:
         """Hold the lock and run the block as one transaction."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._deleted.clear()
+            self._in_transaction = True
+            self._checked_version = False
+            self._touched.clear()
             try:
                 yield self
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                self._evict(self._touched)
                 raise
+            finally:
+                self._in_transaction = False
             self._conn.execute("COMMIT")
 
     @contextmanager
@@ -201,6 +221,9 @@ class Store:
         except BaseException:
             self._conn.execute("ROLLBACK TO block")
             self._conn.execute("RELEASE block")
+            # Evicting more than the block wrote is safe: the keys stay
+            # touched, so an outer rollback evicts them again.
+            self._evict(self._touched)
             raise
         self._conn.execute("RELEASE block")
 
@@ -208,28 +231,34 @@ class Store:
         with self.transaction():
             for table in ALL_TABLES:
                 self._conn.execute(f"DELETE FROM {table}")
+            self._rows.clear()
 
     # -- resources -------------------------------------------------------
 
     def get(self, kind: str, resource_id: str) -> Resource | None:
-        row = self._conn.execute(
-            f"SELECT {RESOURCE_COLUMNS} FROM resources WHERE kind=? AND id=?",
-            (kind, resource_id),
-        ).fetchone()
-        return _resource(row) if row else None
+        return self.get_many(kind, [resource_id]).get(resource_id)
 
     def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, Resource]:
         wanted = list(dict.fromkeys(ids))
+        rows = self._mirror()
         found: dict[str, Resource] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        missing: list[str] = []
+        for resource_id in wanted:
+            row = rows.get((kind, resource_id))
+            if row is None:
+                missing.append(resource_id)
+            else:
+                found[resource_id] = _resource(row)
+
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
+            for row in self._conn.execute(
                 f"SELECT {RESOURCE_COLUMNS} FROM resources "
                 f"WHERE kind=? AND id IN ({marks})",
                 (kind, *chunk),
-            ).fetchall()
-            found.update((row["id"], _resource(row)) for row in rows)
+            ):
+                found[row["id"]] = self._remember(tuple(row))
         return found
 
     def exists_id(self, resource_id: str) -> bool:
@@ -257,47 +286,43 @@ class Store:
     def put_many(self, resources: Iterable[Resource]) -> None:
         """Write resources, each with the least work that stores its change.
 
-        New resources are inserted; read ones are updated by key, skipping
-        the JSON attributes when they did not change and the whole row when
-        nothing did. Batches write their 100 rows in one statement each.
+        A stored row is updated by key, without its JSON attributes when they
+        did not change, and not at all when nothing did; anything else is
+        inserted (or replaced). Batches write their 100 rows in one statement
+        per kind of write.
         """
-        inserts: list[tuple[Any, ...]] = []
+        rows = self._mirror()
+        whole: list[tuple[Any, ...]] = []
         full: list[tuple[Any, ...]] = []
         small: list[tuple[Any, ...]] = []
         for resource in resources:
             if not resource.seq:
                 resource.seq = self.next_value("seq", resource.kind)
             row = _row(resource)
-            before = resource.loaded
-            if before is None or (resource.kind, resource.id) in self._deleted:
-                inserts.append(row)
+            key = (resource.kind, resource.id)
+            before = rows.get(key)
+            if before is None:
+                whole.append(row)
             elif row[DATA] != before[DATA]:
-                full.append(row)
+                full.append(row[NAME:] + row[:2])
             elif row != before:
-                small.append(row)
+                small.append(row[NAME:DATA] + row[:2])
             resource.loaded = row
+            self._note(key, row)
 
-        if inserts:
-            self._conn.executemany(INSERT_ROW, inserts)
-        self._update(UPDATE_ROW, [row[2:] + row[:2] for row in full], full)
-        self._update(UPDATE_COLUMNS, [row[2:DATA] + row[:2] for row in small], small)
-
-    def _update(
-        self, sql: str, args: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]
-    ) -> None:
-        if not args:
-            return
-        cursor = self._conn.executemany(sql, args)
-        if cursor.rowcount != len(args):
-            # A row went away under its reader (deleted in this transaction by
-            # a reset or purge): write them all whole, which is idempotent.
-            self._conn.executemany(INSERT_ROW, rows)
+        if whole:
+            self._conn.executemany(INSERT_ROW, whole)
+        if full:
+            self._conn.executemany(UPDATE_ROW, full)
+        if small:
+            self._conn.executemany(UPDATE_COLUMNS, small)
 
     def delete(self, kind: str, resource_id: str) -> None:
         self._conn.execute(
             "DELETE FROM resources WHERE kind=? AND id=?", (kind, resource_id)
         )
-        self._deleted.add((kind, resource_id))
+        self._evict([(kind, resource_id)])
+        self._touched.add((kind, resource_id))
 
     def list(
         self,
@@ -334,7 +359,7 @@ class Store:
 
         sql.append("ORDER BY seq")
         rows = self._conn.execute(" ".join(sql), args).fetchall()
-        return [_resource(row).settled(now) for row in rows]
+        return [self._remember(tuple(row)).settled(now) for row in rows]
 
     def count(self, now: float) -> dict[str, int]:
         """Existing resources per kind."""
@@ -351,6 +376,43 @@ class Store:
             "DELETE FROM resources WHERE gone_at IS NOT NULL AND gone_at < ?",
             (before,),
         )
+        self._rows.clear()
+
+    # -- the in-memory mirror of resource rows -----------------------------
+
+    def _mirror(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """The mirror, once it is known to match the database; else empty.
+
+        Outside a transaction nothing can be known (another thread may be
+        writing), so callers get an empty mapping and read SQLite.
+        """
+        if not self._in_transaction:
+            return {}
+        if not self._checked_version:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._rows.clear()
+                self._data_version = version
+            self._checked_version = True
+        return self._rows
+
+    def _remember(self, row: tuple[Any, ...]) -> Resource:
+        """A resource from a row just read, mirrored when in a transaction."""
+        if self._in_transaction:
+            self._rows[(row[0], row[1])] = row
+        return _resource(row)
+
+    def _note(self, key: tuple[str, str], row: tuple[Any, ...]) -> None:
+        """Mirror a row just written; outside a transaction, forget it."""
+        if self._in_transaction:
+            self._rows[key] = row
+            self._touched.add(key)
+        else:
+            self._rows.pop(key, None)
+
+    def _evict(self, keys: Iterable[tuple[str, str]]) -> None:
+        for key in keys:
+            self._rows.pop(key, None)
 
     # -- counters, tasks, tokens, nonces ---------------------------------
 
@@ -485,9 +547,8 @@ def _row(resource: Resource) -> tuple[Any, ...]:
     )
 
 
-def _resource(row: sqlite3.Row) -> Resource:
-    stored = tuple(row)
-    return Resource(*stored[:DATA], data=orjson.loads(stored[DATA]), loaded=stored)
+def _resource(row: tuple[Any, ...]) -> Resource:
+    return Resource(*row[:DATA], data=orjson.loads(row[DATA]), loaded=row)
 
 
 def _json_text(value: Any) -> str:

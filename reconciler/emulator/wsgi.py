@@ -4,7 +4,7 @@ Called by ``app.EmulatorApp`` for every API call. A 100-id call carries about
 110 form fields and answers up to ~75 kB of JSON, and at that size werkzeug's
 ``Request``/``Response`` objects and the standard ``json`` module cost more
 than the call itself (see ``benchmarks/emulator_throughput.py``). So the API
-path reads the urlencoded body with ``parse_qsl`` and encodes with orjson;
+path parses the urlencoded body itself and encodes with orjson;
 multipart bodies (the official SDK's file-upload convention, never used by
 these actions) still go through werkzeug's parser. The admin surface keeps
 werkzeug's objects, since it is neither hot nor simple.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 import orjson
 from werkzeug.wrappers import Request
@@ -43,7 +43,7 @@ def request_params(environ: dict[str, Any]) -> dict[str, str]:
     """
     method = environ.get("REQUEST_METHOD", "GET")
     if method != "POST":
-        return _first_values(parse_qsl(environ.get("QUERY_STRING", ""), True))
+        return parse_form(environ.get("QUERY_STRING", ""))
 
     mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if mimetype == MULTIPART:
@@ -52,8 +52,24 @@ def request_params(environ: dict[str, Any]) -> dict[str, str]:
     if mimetype != FORM:
         return {}
 
-    body = _read_body(environ).decode("utf-8", "replace")
-    return _first_values(parse_qsl(body, keep_blank_values=True))
+    return parse_form(_read_body(environ).decode("utf-8", "replace"))
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """``a=1&b=x+y`` as a mapping; blank values kept, the first of a name wins.
+
+    What ``parse_qsl(text, keep_blank_values=True)`` returns, in half the
+    time: most of a call's fields (ids, numbers) need no unquoting at all.
+    """
+    params: dict[str, str] = {}
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        name = _unquote(name)
+        if name not in params:
+            params[name] = _unquote(value)
+    return params
 
 
 def request_host(environ: dict[str, Any]) -> str:
@@ -86,11 +102,12 @@ def respond(
     return [payload]
 
 
-def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        params.setdefault(name, value)
-    return params
+def _unquote(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" in text:
+        text = unquote(text, errors="replace")
+    return text
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
