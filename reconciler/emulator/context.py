@@ -20,6 +20,7 @@ from .store import Resource, Store
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
 TASK_BLOCK = 100
+ITEM_ERROR_TYPES = frozenset({RESOURCE_ERROR})
 
 Handler = Callable[["Call"], dict[str, Any]]
 
@@ -86,8 +87,10 @@ class Call:
 
     def item_fault(self, resource: Resource) -> Outcome | None:
         """An injected per-resource error for this item of the call, if any."""
+        if not self.faults.active:
+            return None
         return self.faults.resource_outcome(
-            frozenset({RESOURCE_ERROR}), resource.id, resource.name
+            ITEM_ERROR_TYPES, resource.id, resource.name
         )
 
     def raise_item_fault(self, resource: Resource) -> None:
@@ -98,4 +101,6 @@ class Call:
 
     def effect(self, kind: str, resource_id: str, name: str = "") -> Outcome | None:
         """An injected effect (task failure, hidden, slow delete) for a resource."""
+        if not self.faults.active:
+            return None
         return self.faults.resource_outcome(frozenset({kind}), resource_id, name)

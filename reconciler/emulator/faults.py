@@ -341,6 +341,11 @@ class CallFaults:
         self._engine = engine
         self._active = active
 
+    @property
+    def active(self) -> bool:
+        """True when some rule was selected for this call (rarely)."""
+        return bool(self._active)
+
     def call_outcome(self, types: frozenset[str] = CALL_TYPES) -> list[Outcome]:
         """Call-level outcomes that fire now, each rule at most once."""
         fired: list[Outcome] = []
