@@ -91,12 +91,23 @@ def open_workspace(
     )
 
     settings = _settings_for(endpoint, parallelism)
+    profile = _profile_for(emulator, settings)
+    # The executor first reads a waiting resource when its work should be
+    # done: at the embedded cloud's known durations, or early against the
+    # real cloud, whose durations are only assumed. A local cloud started
+    # apart has durations nobody told us: it is read from the start.
+    known = emulator is not None or not _is_loopback(endpoint)
+    settings = replace(
+        settings,
+        settle_seconds=dict(profile.settle_seconds) if known else {},
+        first_poll_fraction=0.9 if emulator else 0.3,
+    )
     return Workspace(
         manifest=manifest,
         store=StateStore(state_path or state_dir / "state.db"),
         apis=CloudApis.over(client),
         settings=settings,
-        profile=_profile_for(emulator, settings),
+        profile=profile,
         endpoint_label="local cloud" if emulator else (endpoint or "Tencent Cloud"),
         _emulator=emulator,
     )

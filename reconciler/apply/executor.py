@@ -57,6 +57,10 @@ class ExecutorSettings:
     poll_initial: float = 1.0
     poll_max: float = 5.0
     poll_factor: float = 1.5
+    # Seconds an action's work usually takes to settle, per API action, and
+    # the share of it to wait before the first status read.
+    settle_seconds: Mapping[str, float] = field(default_factory=dict)
+    first_poll_fraction: float = 0.5
     # Seconds an operation may wait for its goal status before it fails.
     deadline: float = 900.0
     # Seconds a partial batch may wait for more operations of its kind.
@@ -109,7 +113,8 @@ class Executor:
         self.in_flight: dict[Future[list[StepResult]], list[str]] = {}
         self.poll_future: Future[tuple[list[StepResult], Counter[str]]] | None = None
         self.next_poll = 0.0
-        self.poll_interval = self.settings.poll_initial
+        self.due: dict[str, float] = {}  # key -> when its work should be done
+        self.polled: list[str] = []
         self.stopping = False
         self.result = ApplyResult()
 
@@ -216,10 +221,24 @@ class Executor:
         self.unsent[self._batch_key(key)] += 1
 
     def _poll_if_due(self, pool: ThreadPoolExecutor) -> None:
-        if not self.waiting or self.poll_future or self.clock() < self.next_poll:
+        """Read the status of the waiting operations whose work should be done.
+
+        An operation is first read when its action usually settles
+        (``settle_seconds``, scaled by ``first_poll_fraction``), so nobody
+        asks after work that cannot be finished yet; then again at
+        intervals that grow with how late it is, between ``poll_initial``
+        and ``poll_max``.
+        """
+        now = self.clock()
+        if not self.waiting or self.poll_future or now < self.next_poll:
             return
-        waiting = {key: self.operation(key) for key in self.waiting}
+        due = [key for key in self.waiting if self.due.get(key, 0.0) <= now]
+        if not due:
+            self.next_poll = min(self.due[key] for key in self.waiting)
+            return
+        waiting = {key: self.operation(key) for key in due}
         self.poll_future = pool.submit(self.steps.poll, waiting)
+        self.polled = due
 
     def _time_to_next_event(self) -> float:
         now = self.clock()
@@ -262,17 +281,23 @@ class Executor:
         self.result.calls.update(calls)
 
         now = self.clock()
+        answered = {result.operation_key for result in results}
         for key, deadline in list(self.waiting.items()):
-            if now > deadline:
+            if now > deadline and key not in answered:
                 results.append(
                     StepResult(key, Outcome.FAILED, message="timed out waiting")
                 )
         self._take_results(list(self.waiting), results)
+        self._schedule_next_poll(now)
 
-        self.poll_interval = min(
-            self.poll_interval * self.settings.poll_factor, self.settings.poll_max
+    def _schedule_next_poll(self, now: float) -> None:
+        late = [now - self.due[key] for key in self.polled if key in self.waiting]
+        lateness = max(late, default=0.0)
+        interval = lateness * (self.settings.poll_factor - 1.0)
+        interval = min(
+            max(interval, self.settings.poll_initial), self.settings.poll_max
         )
-        self.next_poll = now + self.poll_interval
+        self.next_poll = now + interval
 
     def _take_results(self, keys: list[str], results: list[StepResult]) -> None:
         by_key = {result.operation_key: result for result in results}
@@ -294,12 +319,12 @@ class Executor:
             self._fail(operation, result)
 
     def _wait_for_goal(self, key: str) -> None:
-        self.waiting[key] = self.clock() + self.settings.deadline
-        # New work to watch: look soon, then back off again.
-        self.poll_interval = self.settings.poll_initial
-        self.next_poll = min(self.next_poll, self.clock() + self.poll_interval)
-        if self.next_poll <= self.clock():
-            self.next_poll = self.clock() + self.poll_interval
+        now = self.clock()
+        self.waiting[key] = now + self.settings.deadline
+        settle = self.settings.settle_seconds.get(self.operation(key).api_action, 0.0)
+        self.due[key] = now + settle * self.settings.first_poll_fraction
+        # New work to watch: look when it is due, or soon.
+        self.next_poll = min(self.next_poll, max(self.due[key], now))
 
     def _finish(self, operation: Operation) -> None:
         self.steps.record_goal(operation)
