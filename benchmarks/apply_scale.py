@@ -114,19 +114,24 @@ def run_phase(
 
 
 def run(
-    count: int, time_scale: float, settings: ExecutorSettings, distinct_names: bool
+    count: int,
+    time_scale: float,
+    settings: ExecutorSettings,
+    distinct_names: bool,
+    real_limits: bool,
 ) -> list[tuple[str, ApplyResult, int, float]]:
     with tempfile.TemporaryDirectory() as workdir:
         server = start_in_thread(
             Path(workdir) / "cloud.db", EmulatorConfig(time_scale=time_scale)
         )
-        # No client-side rate limit, as for every loopback endpoint: the
-        # comparison is of batching, not of the real cloud's request quotas.
+        # Without --real-limits no client-side rate limit, as for every
+        # loopback endpoint; with it, the limits reconciler keeps toward the
+        # real cloud (10 changes/s and 40 reads/s per action).
         client = LegacyClient(
             Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
             "ap-guangzhou",
             server.url,
-            rate_limiter=RateLimiter(enabled=False),
+            rate_limiter=RateLimiter(enabled=real_limits),
         )
         apis = CloudApis.over(client)
         store = StateStore(Path(workdir) / "state.db")
@@ -169,6 +174,11 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--time-scale", type=float, default=0.5)
     parser.add_argument(
+        "--real-limits",
+        action="store_true",
+        help="keep the real cloud's per-action request rates in both runs",
+    )
+    parser.add_argument(
         "--distinct-names",
         action="store_true",
         help="name every instance apart (one rename call each)",
@@ -186,15 +196,20 @@ def main() -> None:
         settle_seconds=settle,
         first_poll_fraction=0.9,
     )
-    batched = run(args.instances, args.time_scale, local, args.distinct_names)
+    batched = run(
+        args.instances, args.time_scale, local, args.distinct_names, args.real_limits
+    )
     baseline = run(
         args.instances,
         args.time_scale,
         replace(local, parallelism=10, batch_linger=0.0, max_batch_size=1),
         args.distinct_names,
+        args.real_limits,
     )
 
     naming = "distinct names" if args.distinct_names else "one shared name"
+    if args.real_limits:
+        naming += ", real-cloud rate limits"
     ours = report(
         f"reconciler, {args.instances} instances ({naming}), batched", batched
     )

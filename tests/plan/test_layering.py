@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 PLAN = Path(__file__).resolve().parents[2] / "reconciler" / "plan"
-PURE = ["diff", "graph", "instance_operations", "rules", "sensitive", "estimate"]
+PURE = [
+    "diff",
+    "graph",
+    "instance_operations",
+    "network_operations",
+    "eip_operations",
+    "loadbalancer_operations",
+    "rebind",
+    "rules",
+    "sensitive",
+    "estimate",
+]
 FORBIDDEN = (
     "reconciler.cloud",
     "reconciler.state",
