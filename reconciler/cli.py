@@ -478,9 +478,37 @@ def emulator() -> None:
     """The local cloud."""
 
 
-@emulator.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8123, show_default=True)
+def _emulator_durations(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, float]:
+    from reconciler.emulator import parse_durations
+
+    try:
+        return parse_durations(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _emulator_epilog() -> str:
+    from reconciler.emulator import DEFAULT_DURATIONS
+
+    defaults = ", ".join(f"{a}={s:g}" for a, s in sorted(DEFAULT_DURATIONS.items()))
+    return (
+        "Asynchronous actions and their default durations in seconds, before "
+        f"--time-scale: {defaults}. Every other action answers at once."
+    )
+
+
+@emulator.command("serve", epilog=_emulator_epilog())
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the admin surface answers loopback clients only.",
+)
+@click.option(
+    "--port", type=int, default=8123, show_default=True, help="Port to listen on."
+)
 @click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -491,7 +519,8 @@ def emulator() -> None:
 @click.option(
     "--faults",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Fault rules (YAML or JSON) to inject.",
+    help="Fault rules (YAML or JSON) to inject; replaceable at run time with "
+    "PUT /_emulator/faults.",
 )
 @click.option("--secret-id", help="Accept this SecretId (default: the local pair).")
 @click.option("--secret-key", help="Accept this SecretKey (default: the local pair).")
@@ -502,6 +531,31 @@ def emulator() -> None:
     show_default=True,
     help="Multiply every asynchronous duration (0.1 = ten times faster).",
 )
+@click.option(
+    "--duration",
+    "durations",
+    multiple=True,
+    metavar="ACTION=SECONDS",
+    callback=_emulator_durations,
+    help="Seconds the asynchronous part of ACTION takes, before --time-scale "
+    "(repeatable), e.g. RunInstancesHour=2.5.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="CALLS",
+    help="Calls per second allowed per SecretId and action, with a burst of "
+    "the same size; more answer 4400 and change nothing.  [default: off]",
+)
+@click.option(
+    "--timestamp-window",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    help="How far a request's Timestamp may be from the server's clock before "
+    "it answers 4200.",
+)
 def emulator_serve(
     host: str,
     port: int,
@@ -510,12 +564,31 @@ def emulator_serve(
     secret_id: str | None,
     secret_key: str | None,
     time_scale: float,
+    durations: dict[str, float],
+    rate_limit: float | None,
+    timestamp_window: int,
 ) -> None:
-    """Run the local cloud until interrupted."""
+    """Run the local cloud until interrupted.
+
+    It speaks the legacy API 2.0 of CVM, VPC, CLB and EIP on one port (routed
+    by the Host header or a /<service>/v2/index.php path) and keeps its state
+    in --db, tasks included.
+    """
     from reconciler.emulator import serve
 
     with reported_errors():
-        serve(host, port, db, faults, secret_id, secret_key, time_scale)
+        serve(
+            host,
+            port,
+            db,
+            faults,
+            secret_id,
+            secret_key,
+            time_scale,
+            durations=durations,
+            rate_limit=rate_limit,
+            timestamp_window=timestamp_window,
+        )
 
 
 # Steps shared by the commands

@@ -17,6 +17,7 @@ from .config import (
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
     EmulatorConfig,
+    parse_durations,
 )
 from .faults import FaultError
 from .server import EmulatorServer, serve, start_in_thread
@@ -30,6 +31,7 @@ __all__ = [
     "EmulatorServer",
     "FaultError",
     "create_app",
+    "parse_durations",
     "serve",
     "start_in_thread",
 ]

@@ -7,7 +7,8 @@ cloud uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,11 @@ DEFAULT_DURATIONS: dict[str, float] = {
 }
 
 
+# Seconds a request's Timestamp may be away from the server's clock before it
+# answers 4200: the reference leaves the window unpublished and recommends 300.
+DEFAULT_TIMESTAMP_WINDOW = 300
+
+
 @dataclass
 class EmulatorConfig:
     """How one emulator behaves.
@@ -65,7 +71,7 @@ class EmulatorConfig:
     credentials: Mapping[str, str] = field(
         default_factory=lambda: {DEFAULT_SECRET_ID: DEFAULT_SECRET_KEY}
     )
-    timestamp_window: int = 300
+    timestamp_window: int = DEFAULT_TIMESTAMP_WINDOW
     rate_limit: float | None = None
     recent_calls: int = 10000
 
@@ -73,3 +79,30 @@ class EmulatorConfig:
         """Scaled seconds that the asynchronous part of ``action`` takes."""
         seconds = self.durations.get(action, DEFAULT_DURATIONS.get(action, 0.0))
         return max(0.0, float(seconds) * self.time_scale)
+
+
+def parse_durations(items: Iterable[str]) -> dict[str, float]:
+    """``ACTION=SECONDS`` texts (``--duration``) as a ``durations`` mapping.
+
+    Only asynchronous actions (the keys of ``DEFAULT_DURATIONS``) take time,
+    so any other name is a mistake worth reporting rather than ignoring.
+    Raises ``ValueError`` with a message fit for the command line.
+    """
+    durations: dict[str, float] = {}
+    for item in items:
+        action, equals, text = item.partition("=")
+        action = action.strip()
+        if not equals or not action:
+            raise ValueError(f"{item!r} is not ACTION=SECONDS")
+        if action not in DEFAULT_DURATIONS:
+            known = ", ".join(sorted(DEFAULT_DURATIONS))
+            raise ValueError(f"{action} is not an asynchronous action; one of: {known}")
+
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise ValueError(f"{item!r}: {text!r} is not a number of seconds") from None
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"{item!r}: seconds must be zero or more")
+        durations[action] = seconds
+    return durations

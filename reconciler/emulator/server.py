@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from cheroot import wsgi
 
 from .app import EmulatorApp, create_app
-from .config import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, EmulatorConfig
+from .config import (
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    DEFAULT_TIMESTAMP_WINDOW,
+    EmulatorConfig,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,33 +114,56 @@ def serve(
     secret_id: str | None = None,
     secret_key: str | None = None,
     time_scale: float = 1.0,
+    *,
+    durations: Mapping[str, float] | None = None,
+    rate_limit: float | None = None,
+    timestamp_window: int = DEFAULT_TIMESTAMP_WINDOW,
 ) -> None:
     """Run the emulator in the foreground until interrupted.
 
-    TODO(#4): expose per-action durations and the rate limit here (and in
-    ``reconciler emulator serve``); today only ``EmulatorConfig`` sets them.
-
     Prints the URL and the key pair it accepts: the given pair, or the
-    documented default pair of the local cloud when none is given.
+    documented default pair of the local cloud when none is given, then the
+    settings that differ from the embedded cloud's.
     """
     secret_id = secret_id or DEFAULT_SECRET_ID
     secret_key = secret_key or DEFAULT_SECRET_KEY
     config = EmulatorConfig(
         time_scale=time_scale,
+        durations=dict(durations or {}),
         faults=Path(faults_path) if faults_path else None,
         credentials={secret_id: secret_key},
+        timestamp_window=timestamp_window,
+        rate_limit=rate_limit,
     )
     server = start_in_thread(Path(db_path), config, host, port)
 
     print(f"Emulator listening on {server.url}  (state: {db_path})", flush=True)
     print(f"SecretId:  {secret_id}", flush=True)
     print(f"SecretKey: {secret_key}", flush=True)
+    for line in _settings(config):
+        print(line, flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+
+
+def _settings(config: EmulatorConfig) -> list[str]:
+    """Lines for the settings a user chose, so a terminal shows what runs."""
+    lines = []
+    if config.time_scale != 1.0:
+        lines.append(f"Time scale: {config.time_scale:g}")
+    for action, seconds in sorted(config.durations.items()):
+        lines.append(f"Duration:  {action} {seconds:g}s")
+    if config.rate_limit:
+        lines.append(
+            f"Rate limit: {config.rate_limit:g} calls/s per (SecretId, Action)"
+        )
+    if config.timestamp_window != DEFAULT_TIMESTAMP_WINDOW:
+        lines.append(f"Timestamp window: {config.timestamp_window}s")
+    return lines
 
 
 def _cheroot_server(app: EmulatorApp, host: str, port: int) -> wsgi.Server:
