@@ -19,6 +19,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.manifest.result import Lifecycle
 from reconciler.model.address import Address
 from reconciler.model.change import Action, Change, Operation
+from reconciler.model.references import references_of
 from reconciler.model.resource import CurrentResource, DesiredResource
 from reconciler.plan.diff import check_prevent_destroy, diff
 from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile, Estimate, estimate
@@ -91,7 +92,8 @@ def make_plan(
 ) -> Plan:
     """Diff, check the lifecycle rules, and build the graph of operations."""
     options = options or PlanOptions()
-    lifecycle, dependencies = lifecycle or {}, dependencies or {}
+    lifecycle = lifecycle or {}
+    dependencies = _with_current(dependencies or {}, current)
     by_address = {resource.address: resource for resource in desired}
     _check_addresses(options, by_address, current)
 
@@ -116,6 +118,23 @@ def make_plan(
         options=options,
         profile=profile,
     )
+
+
+def _with_current(
+    dependencies: Mapping[Address, frozenset[Address]],
+    current: Mapping[Address, CurrentResource],
+) -> dict[Address, frozenset[Address]]:
+    """The manifest's dependencies, and the current references of the rest.
+
+    A resource gone from the manifest is still deleted before what it
+    references (an instance before its subnet, a subnet before its VPC).
+    """
+    merged = {
+        address: references_of(address.kind, record.attributes)
+        for address, record in current.items()
+    }
+    merged.update(dependencies)
+    return merged
 
 
 def _targeted(

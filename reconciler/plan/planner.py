@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from reconciler.cloud.apis import CloudApis
 from reconciler.manifest.result import Lifecycle, Manifest
 from reconciler.model.address import Address
-from reconciler.model.references import references_of
-from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.model.resource import DesiredResource
 from reconciler.plan.estimate import TENCENT_CLOUD, DurationProfile
 from reconciler.plan.plan import Plan, PlanOptions, make_plan
 from reconciler.plan.refresh import refresh
@@ -37,8 +36,7 @@ def plan_changes(
     # Read serial and lineage before the records: a write that lands in
     # between then makes a saved plan stale rather than silently wrong.
     serial, lineage = store.serial, store.lineage
-    recorded = store.resources()
-    refreshed = refresh(recorded, apis)
+    refreshed = refresh(store.resources(), apis)
     return make_plan(
         desired,
         refreshed.current,
@@ -47,27 +45,10 @@ def plan_changes(
         manifest_digest,
         state_lineage=lineage,
         lifecycle=lifecycle,
-        dependencies=_with_recorded(dependencies or {}, recorded),
+        dependencies=dependencies,
         options=options,
         profile=profile,
     )
-
-
-def _with_recorded(
-    dependencies: Mapping[Address, frozenset[Address]],
-    recorded: Mapping[Address, CurrentResource],
-) -> dict[Address, frozenset[Address]]:
-    """The manifest's dependencies, and the recorded references of the rest.
-
-    A resource gone from the manifest is still deleted before what it
-    references (an instance before its subnet, a subnet before its VPC).
-    """
-    merged = {
-        address: references_of(address.kind, record.attributes)
-        for address, record in recorded.items()
-    }
-    merged.update(dependencies)
-    return merged
 
 
 def plan_manifest(
