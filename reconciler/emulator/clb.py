@@ -71,17 +71,41 @@ def require_balancer(call: Call, ref: str, *, running: bool = True) -> Resource:
     return balancer
 
 
-def _task(call: Call, balancer: Resource | None) -> tuple[int, bool]:
-    """A task number for this call and whether its task is made to fail."""
-    # TODO(#4): refuse changes to a load balancer while one of its tasks is
-    # still running, as the real CLB locks it; today tasks may overlap.
-    failed = balancer is not None and (
-        call.effect(TASK_FAILURE, balancer.id, balancer.name) is not None
+def _task(call: Call, *balancers: Resource) -> tuple[int, bool]:
+    """A task number for this call and whether its task is made to fail.
+
+    The task locks its load balancers until it ends, as the real CLB does: a
+    change to a locked one is refused (``_refuse_if_locked``), failed tasks
+    included, since they too run to their end.
+    """
+    for balancer in balancers:
+        _refuse_if_locked(call, balancer)
+    first = balancers[0] if balancers else None
+    failed = first is not None and (
+        call.effect(TASK_FAILURE, first.id, first.name) is not None
     )
-    if balancer is not None:
-        call.raise_item_fault(balancer)
+    if first is not None:
+        call.raise_item_fault(first)
+
     task_id = call.store.new_task("lb", call.done_at(), 1 if failed else 0)
+    for balancer in balancers:
+        balancer.data["lockedUntil"] = call.done_at()
+        balancer.data["lockedBy"] = task_id
+    call.store.put_many(balancers)
     return task_id, failed
+
+
+def _refuse_if_locked(call: Call, balancer: Resource) -> None:
+    # The reference is silent on the answer; 5100 is its code for an
+    # operation the resource refuses now, which clients retry later, and the
+    # name is the newer CLB API's for a resource with a task in progress.
+    if balancer.data.get("lockedUntil", 0.0) > call.now:
+        raise _error(
+            5100,
+            "FailedOperation.ResourceInOperation",
+            f"load balancer {balancer.id} is locked by task "
+            f"{balancer.data['lockedBy']} still in progress",
+        )
 
 
 # -- load balancers -------------------------------------------------------
@@ -278,7 +302,7 @@ def delete_load_balancers(call: Call) -> dict[str, Any]:
             raise _error(5000, "InvalidLoadBalancer.NotFound", f"{ref} not found")
         balancers.append(balancer)
 
-    task_id, failed = _task(call, balancers[0])
+    task_id, failed = _task(call, *balancers)
     if failed:
         return success(requestId=task_id)
     for balancer in balancers:

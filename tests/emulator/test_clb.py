@@ -130,6 +130,7 @@ def test_register_modify_and_deregister_backends(client: Client) -> None:
         loadBalancerId=balancer_id,
         backends=[{"instanceId": ids[1], "weight": 50}],
     )
+    assert wait_task(client, modified["requestId"]) == 0
     listed = lb(client, "DescribeLoadBalancerBackends", loadBalancerId=balancer_id)
 
     assert modified["code"] == 0
@@ -149,6 +150,7 @@ def test_register_modify_and_deregister_backends(client: Client) -> None:
         loadBalancerId=balancer_id,
         backends=[{"instanceId": ids[0]}],
     )
+    assert wait_task(client, removed["requestId"]) == 0
     again = lb(
         client,
         "DeregisterInstancesFromLoadBalancer",
@@ -268,12 +270,13 @@ def test_listener_rules(client: Client, listeners: list, lb_type: int) -> None:
 
 def test_delete_removes_listeners_and_backends(client: Client) -> None:
     balancer_id = balancer(client)
-    lb(
+    created = lb(
         client,
         "CreateLoadBalancerListeners",
         loadBalancerId=balancer_id,
         listeners=[listener(80)],
     )
+    assert wait_task(client, created["requestId"]) == 0
 
     deleted = lb(client, "DeleteLoadBalancers", loadBalancerIds=[balancer_id])
     assert wait_task(client, deleted["requestId"]) == 0
@@ -310,3 +313,38 @@ def test_unknown_task_is_not_found(client: Client) -> None:
     body = lb(client, "DescribeLoadBalancersTaskResult", requestId=12345)
 
     assert body["code"] == 5000
+
+
+def test_a_running_task_locks_its_load_balancer(slow_client: Client) -> None:
+    client = slow_client
+    balancer_id = balancer(client)
+    first = lb(
+        client,
+        "CreateLoadBalancerListeners",
+        loadBalancerId=balancer_id,
+        listeners=[listener(80)],
+    )
+
+    renamed = lb(
+        client,
+        "ModifyLoadBalancerAttributes",
+        loadBalancerId=balancer_id,
+        loadBalancerName="other",
+    )
+    deleted = lb(client, "DeleteLoadBalancers", loadBalancerIds=[balancer_id])
+
+    for refused in (renamed, deleted):
+        assert refused["code"] == 5100
+        assert refused["codeDesc"] == "FailedOperation.ResourceInOperation"
+        assert str(first["requestId"]) in refused["message"]
+    listed = lb(client, "DescribeLoadBalancers", loadBalancerIds=[balancer_id])
+    assert listed["loadBalancerSet"][0]["loadBalancerName"] != "other"
+
+    assert wait_task(client, first["requestId"]) == 0
+    renamed = lb(
+        client,
+        "ModifyLoadBalancerAttributes",
+        loadBalancerId=balancer_id,
+        loadBalancerName="other",
+    )
+    assert renamed["code"] == 0
