@@ -1,9 +1,11 @@
 """Crash recovery: settle the create intents an interrupted apply left open.
 
-Runs before planning. Each open intent is re-sent with its recorded
+Runs before planning. An open instance create is re-sent with its recorded
 ``clientToken``: if the first call reached the cloud, the cloud answers with
 the same ids and creates nothing; if it did not, this call creates the
-instances now. Either way the ids land in state and nothing is created twice.
+instances now. Creates without a token (VPCs, subnets, key pairs, load
+balancers) are looked up by their names. Either way what exists lands in
+state, and nothing is created twice.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ def resolve_open_intents(steps: CloudSteps) -> int:
     intents = steps.context.store.open_intents()
     for intent in intents:
         logger.info(
-            "Resolving an interrupted create of %d instance(s) (token %s).",
-            len(intent.addresses),
-            intent.client_token,
+            "Settling an interrupted %s of %s.",
+            intent.api_action,
+            ", ".join(str(address) for address in intent.addresses),
         )
-        steps.instances.resume(intent)
+        steps.resume(intent)
     return len(intents)

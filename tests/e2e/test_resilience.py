@@ -265,3 +265,39 @@ def test_ctrl_c_waits_for_calls_in_flight_and_the_next_apply_finishes(
     resumed = reconciler("apply", "fleet.yaml", "--auto-approve")
     assert resumed.returncode == 0, resumed.stderr
     assert_converged_without_duplicates(cloud, reconciler, running=3, stopped=0)
+
+
+@pytest.mark.parametrize("kill_after_calls", [2, 5, 9, 14])
+def test_a_killed_web_tier_apply_is_resumed_with_nothing_made_twice(
+    tmp_path: Path, reconciler: Run, cloud: Any, kill_after_calls: int
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "web-tier.yaml"
+    (tmp_path / "fleet.yaml").write_text(
+        example.read_text().replace("endpoint: local", f'endpoint: "{cloud.url}"')
+    )
+    apply = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_calls(cloud, kill_after_calls, apply)
+    apply.send_signal(signal.SIGKILL)
+    apply.wait(timeout=30)
+
+    resumed = reconciler("apply", "fleet.yaml", "--auto-approve")
+
+    assert resumed.returncode == 0, resumed.stderr
+    stats = requests.get(f"{cloud.url}/_emulator/stats").json()["resources"]
+    live_counts = {kind: count for kind, count in stats.items() if count}
+    assert live_counts == {
+        "vpc": 1,
+        "subnet": 2,
+        "keypair": 1,
+        "instance": 4,
+        "eip": 1,
+        "loadbalancer": 1,
+        "listener": 2,
+    }, live_counts
+    assert len(recorded(reconciler)) == 10

@@ -20,6 +20,7 @@ from reconciler.apply.steps.loadbalancers import LoadBalancerSteps
 from reconciler.apply.steps.network import NetworkSteps
 from reconciler.cloud.errors import ApiError, PermanentApiError
 from reconciler.model.change import Operation
+from reconciler.state.store import Intent
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,13 @@ class CloudSteps:
             results += found
             calls.update(made)
         return results, calls
+
+    def resume(self, intent: Intent) -> None:
+        """Settle a create an interrupted apply left open (crash recovery)."""
+        service = self._owner.get(intent.api_action)
+        if service is None:
+            raise LookupError(f"no step resumes {intent.api_action}; a bug")
+        service.resume(intent)
 
     def settled(self, operation: Operation) -> bool:
         return self.owner(operation).settled(operation)

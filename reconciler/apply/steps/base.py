@@ -9,24 +9,29 @@ in its own transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.cloud.apis import CloudApis
+from reconciler.cloud.errors import ApiError, UnknownOutcomeError
 from reconciler.cloud.results import BatchResult
 from reconciler.model.address import Address
 from reconciler.model.change import Operation
 from reconciler.plan.instance_operations import DEPOSED, GONE
 from reconciler.plan.rules import rules_for
 from reconciler.plan.sensitive import hash_secret
-from reconciler.state.store import StateStore
+from reconciler.state.store import Intent, StateStore
 
 logger = logging.getLogger(__name__)
 
 Step = Callable[[list[Operation]], list[StepResult]]
+# What a create made: the address, its cloud id, the attributes to record.
+Created = tuple[Address, str, Mapping[str, Any]]
 
 
 class StepContext:
@@ -76,17 +81,50 @@ class StepContext:
             for name, value in attributes.items()
         }
 
-    def record_created(
-        self, address: Address, resource_id: str, attributes: Mapping[str, Any]
-    ) -> None:
-        self.store.put_resource(
-            address, resource_id, self.recordable(address, attributes)
+    def open_intent(
+        self, api_action: str, batch: Sequence[Operation], params: Mapping[str, Any]
+    ) -> Intent:
+        """Journal a create before it is sent, with a deterministic token.
+
+        The token is the same for the same intent, and differs across
+        applies because the state serial moves on with every write.
+        """
+        addresses = tuple(op.address for op in batch)
+        recorded = self.recordable(batch[0].address, params)
+        seed = json.dumps(
+            [
+                self.store.lineage,
+                self.store.serial,
+                api_action,
+                [str(a) for a in addresses],
+                recorded,
+            ],
+            sort_keys=True,
+            default=str,
         )
-        self.resource_ids[address] = resource_id
+        token = "rc-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
+        intent = Intent(token, api_action, addresses, recorded)
+        self.store.open_intent(intent)
+        return intent
+
+    def complete(self, intent: Intent, created: Sequence[Created]) -> None:
+        """Record what a create made and close its intent, in one transaction."""
+        recorded = [
+            (address, resource_id, self.recordable(address, attributes))
+            for address, resource_id, attributes in created
+        ]
+        self.store.complete_intent(intent.client_token, recorded)
+        for address, resource_id, _ in created:
+            self.resource_ids[address] = resource_id
 
 
 class ServiceSteps:
-    """The steps of one cloud service; subclasses fill ``actions``."""
+    """The steps of one cloud service; subclasses fill ``actions``.
+
+    Creates go through the intent journal (``create_journaled``), so that a
+    crash or a lost answer never leaves a resource the state does not know:
+    the next apply settles every open intent (``resume``) before it plans.
+    """
 
     # Actions that record their resource when the call answers.
     creates: frozenset[str] = frozenset()
@@ -96,6 +134,42 @@ class ServiceSteps:
     def __init__(self, context: StepContext) -> None:
         self.context = context
         self.actions: dict[str, Step] = {}
+
+    def create_journaled(
+        self,
+        batch: list[Operation],
+        params: Mapping[str, Any],
+        create: Callable[[], list[Created]],
+    ) -> list[Created] | None:
+        """Journal, create, record; None when the answer was lost.
+
+        A lost answer leaves the intent open for the next apply's ``resume``;
+        an error answer means nothing was made, and closes it.
+        """
+        intent = self.context.open_intent(batch[0].api_action, batch, params)
+        try:
+            created = create()
+        except UnknownOutcomeError:
+            return None
+        except ApiError:
+            self.context.store.abandon_intent(intent.client_token)
+            raise
+        self.context.complete(intent, created)
+        return created
+
+    def resume(self, intent: Intent) -> None:
+        """Settle an intent an interrupted apply left open.
+
+        Kinds whose creates can be found again override this; here the
+        intent is closed with a warning, since nothing can tell what exists.
+        """
+        logger.warning(
+            "An interrupted %s for %s cannot be checked; look in the cloud for "
+            "what it may have made.",
+            intent.api_action,
+            ", ".join(str(a) for a in intent.addresses),
+        )
+        self.context.store.abandon_intent(intent.client_token)
 
     def poll(
         self, waiting: Mapping[str, Operation]
@@ -135,6 +209,15 @@ def recorded_params(operation: Operation) -> dict[str, Any]:
         for name, value in operation.params.items()
         if not name.startswith("_") and name != DEPOSED
     }
+
+
+def answer_lost(batch: list[Operation]) -> list[StepResult]:
+    """The create's answer was lost: its intent stays open, nothing is retried."""
+    message = (
+        f"the answer to {batch[0].api_action} was lost; the next apply finds "
+        "out what it made, without making anything twice"
+    )
+    return one_call_each(batch, Outcome.FAILED, message)
 
 
 def one_call_each(

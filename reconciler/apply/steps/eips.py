@@ -1,9 +1,9 @@
 """EIP steps: allocate, name, bind, unbind, release.
 
 ``CreateEip`` allocates up to five alike addresses per call and has no
-``clientToken``: a lost answer fails the operation rather than risk a
-second allocation (the next apply's refresh finds nothing recorded and the
-address, unnamed, is left for the user to see in the summary). Binding and
+``clientToken`` and no name: a lost answer fails the operation rather than
+risk a second allocation, and the next apply adopts what it made (see
+``EipSteps.resume``). Binding and
 unbinding are asynchronous; one ``DescribeEip`` per 100 waiting EIPs reads
 their progress.
 """
@@ -18,14 +18,16 @@ from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.apply.steps.base import (
     ServiceSteps,
     StepContext,
+    answer_lost,
     batch_outcomes,
     one_call_each,
 )
-from reconciler.cloud.eip import BOUND, CREATE_FAILED, UNBOUND
-from reconciler.cloud.errors import ApiError, UnknownOutcomeError
+from reconciler.cloud.eip import BOUND, CREATE_FAILED, CREATING, UNBOUND
+from reconciler.cloud.errors import ApiError
 from reconciler.model.change import Operation
 from reconciler.plan import eip_operations
 from reconciler.plan.instance_operations import GONE
+from reconciler.state.store import Intent
 
 logger = logging.getLogger(__name__)
 
@@ -49,24 +51,57 @@ class EipSteps(ServiceSteps):
         }
 
     def create(self, batch: list[Operation]) -> list[StepResult]:
-        try:
-            ids = self.eip.create_eips(len(batch))
-        except UnknownOutcomeError as error:
-            message = (
-                f"the answer to CreateEip was lost ({error}); any address it "
-                "allocated is not recorded: check DescribeEip for unnamed EIPs"
-            )
-            return one_call_each(batch, Outcome.FAILED, message)
+        created = self.create_journaled(
+            batch,
+            {"name": None},
+            lambda: [
+                (op.address, eip_id, {"name": None})
+                for op, eip_id in zip(
+                    batch, self.eip.create_eips(len(batch)), strict=False
+                )
+            ],
+        )
+        if created is None:
+            return answer_lost(batch)
 
-        results = []
-        for operation, eip_id in zip(batch, ids, strict=False):
-            self.context.record_created(operation.address, eip_id, {"name": None})
-            results.append(StepResult(operation.key, Outcome.ACCEPTED, eip_id))
-        results += [
-            StepResult(op.key, Outcome.RETRY, message="fewer EIPs than asked for")
-            for op in batch[len(ids) :]
+        ids = {address: eip_id for address, eip_id, _ in created}
+        return [
+            StepResult(op.key, Outcome.ACCEPTED, ids[op.address])
+            if op.address in ids
+            else StepResult(op.key, Outcome.RETRY, message="fewer EIPs than asked for")
+            for op in batch
         ]
-        return results
+
+    def resume(self, intent: Intent) -> None:
+        """Adopt what an interrupted CreateEip made, found by what it lacks.
+
+        CreateEip takes no token and gives no name, so its EIPs are found as
+        the newest ones that state does not record, that are unbound and
+        still unnamed: at most as many as the intent asked for. An unnamed
+        EIP someone else allocated at the same moment could be taken too;
+        reconciler then names it, which shows in the plan.
+        """
+        known = set(self.context.resource_ids.values())
+        views = [
+            view
+            for view in self.eip.describe_eips()
+            if view.eip_id not in known
+            and not view.instance_id
+            and not view.name
+            and view.status in (CREATING, UNBOUND)
+        ]
+        newest = sorted(views, key=lambda v: str(v.raw.get("createdAt", "")))
+        chosen = newest[-len(intent.addresses) :] if newest else []
+        created = [
+            (address, view.eip_id, {"name": None})
+            for address, view in zip(intent.addresses, chosen, strict=False)
+        ]
+        logger.info(
+            "Settled an interrupted CreateEip: adopted %d of %d.",
+            len(created),
+            len(intent.addresses),
+        )
+        self.context.complete(intent, created)
 
     def rename(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch

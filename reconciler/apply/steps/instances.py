@@ -9,8 +9,6 @@ Completion of asynchronous work is read with one ``DescribeInstances`` per
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -21,6 +19,7 @@ from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.apply.steps.base import (
     ServiceSteps,
     StepContext,
+    answer_lost,
     batch_outcomes,
     one_call_each,
 )
@@ -70,26 +69,26 @@ class InstanceSteps(ServiceSteps):
     def run_instances(self, batch: list[Operation]) -> list[StepResult]:
         config = dict(batch[0].batch_key)
         name = batch_instance_name(batch)
-        intent = self._create_intent(batch, config, name)
-        self.context.store.open_intent(intent)
+        params = {"config": self.context.recordable(batch[0].address, config)}
+        intent = self.context.open_intent(
+            "RunInstancesHour", batch, {**params, "name": name}
+        )
 
         try:
             ids = self.cvm.run_instances_hour(
                 self._call_config(config), len(batch), name, intent.client_token
             )
-        except TransportError as error:
-            # The call may have created the instances and lost the answer.
-            # The intent stays open: the next apply re-sends the same token
-            # and records whatever exists, so nothing is created twice.
-            return [
-                StepResult(op.key, Outcome.FAILED, message=_lost_answer(error))
-                for op in batch
-            ]
+        except TransportError:
+            # The call may have created the instances and lost the answer,
+            # even after the client re-sent it with the same token. The
+            # intent stays open: the next apply re-sends that token and
+            # records whatever exists, so nothing is created twice.
+            return answer_lost(batch)
         except ApiError:
             # The cloud answered with an error: nothing was created.
             self.context.store.abandon_intent(intent.client_token)
             raise
-        return self.record_created(intent, ids, config)
+        return self._record_created(intent, ids, config)
 
     def _call_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The create's configuration with references turned into cloud ids."""
@@ -105,23 +104,21 @@ class InstanceSteps(ServiceSteps):
             call["keyPair"] = self.context.reference_id("keyPair", config["keyPair"])
         return call
 
-    def record_created(
+    def _record_created(
         self, intent: Intent, ids: Sequence[str], config: Mapping[str, Any]
     ) -> list[StepResult]:
         """Give the created ids to the intent's addresses and commit them at once."""
-        name = intent.params["name"]
-        attributes = {**config, "name": name, "state": RUNNING}
+        attributes = {**config, "name": intent.params["name"], "state": RUNNING}
         created = [
-            (address, resource_id, self.context.recordable(address, attributes))
+            (address, resource_id, attributes)
             for address, resource_id in zip(intent.addresses, ids, strict=False)
         ]
-        self.context.store.complete_intent(intent.client_token, created)
+        self.context.complete(intent, created)
 
-        results = []
-        for address, resource_id, _ in created:
-            self.context.resource_ids[address] = resource_id
-            key = f"{address}:{intent.api_action}"
-            results.append(StepResult(key, Outcome.ACCEPTED, resource_id))
+        results = [
+            StepResult(f"{address}:{intent.api_action}", Outcome.ACCEPTED, resource_id)
+            for address, resource_id, _ in created
+        ]
         results += [
             StepResult(
                 f"{address}:{intent.api_action}",
@@ -133,7 +130,12 @@ class InstanceSteps(ServiceSteps):
         return results
 
     def resume(self, intent: Intent) -> None:
-        """Settle an intent an interrupted apply left open (crash recovery)."""
+        """Re-send an open create with its token: the cloud answers the same ids.
+
+        If the first call never reached the cloud, this one creates the
+        instances now; the journal keeps only a password's hash, so the
+        manifest's value is sent, and none when the manifest no longer has it.
+        """
         config = dict(intent.params["config"])
         for secret in _SECRET_CONFIG:
             if secret in config:
@@ -144,33 +146,14 @@ class InstanceSteps(ServiceSteps):
             intent.params["name"],
             intent.client_token,
         )
-        self.record_created(intent, ids, config)
+        self._record_created(intent, ids, config)
 
     def _secret_for(self, intent: Intent, name: str) -> str | None:
-        # The journal keeps only a hash; the manifest holds the value.
         for address in intent.addresses:
             value = self.context.secrets.get(address, {}).get(name)
             if value is not None:
                 return value
         return None
-
-    def _create_intent(
-        self, batch: list[Operation], config: Mapping[str, Any], name: str
-    ) -> Intent:
-        addresses = tuple(op.address for op in batch)
-        params = {
-            "config": self.context.recordable(batch[0].address, config),
-            "name": name,
-        }
-        # Deterministic for this intent, unique across applies: the serial
-        # moves on with every state write.
-        store = self.context.store
-        seed = json.dumps(
-            [store.lineage, store.serial, [str(a) for a in addresses], params],
-            sort_keys=True,
-        )
-        token = "rc-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
-        return Intent(token, "RunInstancesHour", addresses, params)
 
     # In place
 
@@ -296,13 +279,6 @@ class InstanceSteps(ServiceSteps):
             if result is not None:
                 results.append(result)
         return results, Counter({"DescribeInstances": -(-len(ids) // 100)})
-
-
-def _lost_answer(error: TransportError) -> str:
-    return (
-        f"the answer to the create was lost ({error}); the next apply finds "
-        "out what was created, without creating anything twice"
-    )
 
 
 def _goal_result(

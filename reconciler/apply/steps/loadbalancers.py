@@ -16,7 +16,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.outcome import Outcome, StepResult
-from reconciler.apply.steps.base import ServiceSteps, StepContext, one_call_each
+from reconciler.apply.steps.base import (
+    Created,
+    ServiceSteps,
+    StepContext,
+    answer_lost,
+    one_call_each,
+)
 from reconciler.cloud.clb import ListenerSpec
 from reconciler.cloud.errors import UnknownOutcomeError
 from reconciler.model.address import Address
@@ -28,6 +34,7 @@ from reconciler.plan.loadbalancer_operations import (
     REMOVE,
     REWEIGH,
 )
+from reconciler.state.store import Intent
 
 logger = logging.getLogger(__name__)
 
@@ -67,24 +74,42 @@ class LoadBalancerSteps(ServiceSteps):
     def create(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         params = operation.params
-        try:
-            created = self.clb.create_load_balancer(
-                params["type"],
-                params["name"],
-                self.context.reference_id("vpc", params.get("vpc")),
-                self.context.reference_id("subnet", params.get("subnet")),
-            )
-        except UnknownOutcomeError:
-            found = self.clb.describe_load_balancers(name=params["name"])
-            if not found:
-                raise
-            lb_id = found[0].lb_id
-            self.context.record_created(operation.address, lb_id, params)
-            # Found running or creating: wait until it runs, by the next apply.
-            return one_call_each(batch, Outcome.DONE)
+        tasks: list[int] = []
 
-        self.context.record_created(operation.address, created.ids[0], params)
-        return self._accepted(batch, created.task_id)
+        def create() -> list[Created]:
+            try:
+                made = self.clb.create_load_balancer(
+                    params["type"],
+                    params["name"],
+                    self.context.reference_id("vpc", params.get("vpc")),
+                    self.context.reference_id("subnet", params.get("subnet")),
+                )
+            except UnknownOutcomeError:
+                found = self._find(params["name"])
+                if found is None:
+                    raise
+                return [(operation.address, found, params)]
+            tasks.append(made.task_id)
+            return [(operation.address, made.ids[0], params)]
+
+        created = self.create_journaled(batch, params, create)
+        if created is None:
+            return answer_lost(batch)
+        if not tasks:
+            # Found after a lost answer: the next apply sees how it runs.
+            return one_call_each(batch, Outcome.DONE)
+        return self._accepted(batch, tasks[0])
+
+    def _find(self, name: str) -> str | None:
+        views = self.clb.describe_load_balancers(name=name)
+        return views[0].lb_id if views else None
+
+    def resume(self, intent: Intent) -> None:
+        """No token: an interrupted create is looked up by its name."""
+        (address,) = intent.addresses
+        found = self._find(intent.params["name"])
+        created = [] if found is None else [(address, found, intent.params)]
+        self.context.complete(intent, created)
 
     def rename(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch

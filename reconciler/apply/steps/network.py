@@ -9,19 +9,22 @@ makes a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from reconciler.apply.outcome import Outcome, StepResult
 from reconciler.apply.steps.base import (
+    Created,
     ServiceSteps,
     StepContext,
+    answer_lost,
     batch_outcomes,
     one_call_each,
 )
 from reconciler.cloud.errors import ApiError, UnknownOutcomeError
-from reconciler.model.address import Address
+from reconciler.cloud.vpc import SubnetView
 from reconciler.model.change import Operation
+from reconciler.state.store import Intent
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +59,25 @@ class NetworkSteps(ServiceSteps):
     def create_vpc(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         name, cidr = operation.params["name"], operation.params["cidr"]
-        view = _created_or_found(
-            lambda: self.vpc.create_vpc(name, cidr),
-            lambda: _one(
-                v for v in self.vpc.describe_vpcs(name=name) if v.cidr == cidr
-            ),
+        created = self.create_journaled(
+            batch,
+            operation.params,
+            lambda: [
+                (
+                    operation.address,
+                    _created_or_found(
+                        lambda: self.vpc.create_vpc(name, cidr).vpc_id,
+                        lambda: self._find_vpc(name, cidr),
+                    ),
+                    operation.params,
+                )
+            ],
         )
-        self.context.record_created(operation.address, view.vpc_id, operation.params)
-        return one_call_each(batch, Outcome.DONE)
+        return answer_lost(batch) if created is None else _done(batch)
+
+    def _find_vpc(self, name: str, cidr: str) -> str | None:
+        views = self.vpc.describe_vpcs(name=name)
+        return next((v.vpc_id for v in views if v.cidr == cidr), None)
 
     def rename_vpc(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
@@ -85,25 +99,37 @@ class NetworkSteps(ServiceSteps):
         wanted = [
             (op.params["name"], op.params["cidr"], op.params["zone"]) for op in batch
         ]
-        views = _created_or_found(
-            lambda: self.vpc.create_subnets(vpc_id, wanted),
-            lambda: self.vpc.describe_subnets(vpc_id=vpc_id),
+        created = self.create_journaled(
+            batch,
+            {"vpc": vpc_key, "subnets": [op.params for op in batch]},
+            lambda: self._subnets_made(
+                batch,
+                _created_or_found(
+                    lambda: self.vpc.create_subnets(vpc_id, wanted),
+                    lambda: self.vpc.describe_subnets(vpc_id=vpc_id),
+                ),
+            ),
         )
+        if created is None:
+            return answer_lost(batch)
 
+        made = {address for address, _, _ in created}
+        return [
+            StepResult(op.key, Outcome.DONE)
+            if op.address in made
+            else StepResult(op.key, Outcome.RETRY, message="not created")
+            for op in batch
+        ]
+
+    def _subnets_made(
+        self, batch: list[Operation], views: Sequence[SubnetView]
+    ) -> list[Created]:
         by_name = {view.name: view for view in views}
-        results = []
-        for operation in batch:
-            view = by_name.get(operation.params["name"])
-            if view is None:
-                results.append(
-                    StepResult(operation.key, Outcome.RETRY, message="not created")
-                )
-                continue
-            self.context.record_created(
-                operation.address, view.subnet_id, operation.params
-            )
-            results.append(StepResult(operation.key, Outcome.DONE, view.subnet_id))
-        return results
+        return [
+            (op.address, by_name[op.params["name"]].subnet_id, op.params)
+            for op in batch
+            if op.params["name"] in by_name
+        ]
 
     def _vpc_of_subnet(self, operation: Operation) -> str:
         vpc_key = self.context.recorded(operation.address, "vpc")
@@ -129,14 +155,59 @@ class NetworkSteps(ServiceSteps):
     def import_key_pair(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         name, key = operation.params["name"], operation.params["publicKey"]
-        key_id = _created_or_found(
-            lambda: self.cvm.import_key_pair(name, key),
-            lambda: _one(
-                view.key_id for view in self.cvm.describe_key_pairs(name=name)
-            ),
+        created = self.create_journaled(
+            batch,
+            operation.params,
+            lambda: [
+                (
+                    operation.address,
+                    _created_or_found(
+                        lambda: self.cvm.import_key_pair(name, key),
+                        lambda: self._find_key_pair(name),
+                    ),
+                    operation.params,
+                )
+            ],
         )
-        self.context.record_created(operation.address, key_id, operation.params)
-        return one_call_each(batch, Outcome.DONE)
+        return answer_lost(batch) if created is None else _done(batch)
+
+    def _find_key_pair(self, name: str) -> str | None:
+        views = self.cvm.describe_key_pairs(name=name)
+        return next((view.key_id for view in views), None)
+
+    # Crash recovery: none of these creates has a token; find them by name.
+
+    def resume(self, intent: Intent) -> None:
+        params = intent.params
+        if intent.api_action == "CreateVpc":
+            found = [self._find_vpc(params["name"], params["cidr"])]
+            attributes = [params]
+        elif intent.api_action == "ImportKeyPair":
+            found = [self._find_key_pair(params["name"])]
+            attributes = [params]
+        else:
+            vpc_id = str(self.context.reference_id("vpc", params["vpc"]))
+            views = {v.name: v for v in self.vpc.describe_subnets(vpc_id=vpc_id)}
+            attributes = list(params["subnets"])
+            found = [
+                views[row["name"]].subnet_id if row["name"] in views else None
+                for row in attributes
+            ]
+
+        created = [
+            (address, resource_id, row)
+            for address, resource_id, row in zip(
+                intent.addresses, found, attributes, strict=True
+            )
+            if resource_id is not None
+        ]
+        logger.info(
+            "Settled an interrupted %s: %d of %d found.",
+            intent.api_action,
+            len(created),
+            len(intent.addresses),
+        )
+        self.context.complete(intent, created)
 
     def rename_key_pair(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
@@ -163,8 +234,8 @@ def _created_or_found(create: Callable[[], T], find: Callable[[], T | None]) -> 
         return found
 
 
-def _one(items: object) -> object:
-    return next(iter(items), None)  # type: ignore[call-overload]
+def _done(batch: list[Operation]) -> list[StepResult]:
+    return one_call_each(batch, Outcome.DONE)
 
 
 def _deleted(batch: list[Operation], delete: Callable[[], None]) -> list[StepResult]:
@@ -189,4 +260,4 @@ def _synchronous(result: StepResult) -> StepResult:
     return result
 
 
-__all__ = ["Address", "NetworkSteps"]
+__all__ = ["NetworkSteps"]
