@@ -175,3 +175,49 @@ def test_state_list_without_state_is_a_diagnostic(
     assert result.returncode == 1
     assert "No state" in result.stderr
     assert not (tmp_path / ".reconciler").exists()
+
+
+def test_apply_of_a_saved_plan_runs_exactly_it_and_refuses_a_stale_one(
+    tmp_path: Path, reconciler: Run
+) -> None:
+    manifest = applied(tmp_path, reconciler)
+    manifest.write_text(MANIFEST.replace("web-0: {}", "web-0: {name: front}"))
+    ok(reconciler("plan", "main.yaml", "--out", "rename.json"), 0)
+
+    # Another change after the plan: the saved plan no longer matches.
+    manifest.write_text(MANIFEST.replace("web-0: {}", "web-0: {name: other}"))
+    stale = reconciler("apply", "rename.json", "--auto-approve")
+    assert stale.returncode == 1
+    assert "The manifest changed since the plan was saved" in stale.stderr
+
+    # Back to what was planned: the plan applies, and only it.
+    manifest.write_text(MANIFEST.replace("web-0: {}", "web-0: {name: front}"))
+    applied_plan = reconciler("apply", "rename.json", "--auto-approve")
+    ok(applied_plan)
+    assert "ModifyInstanceAttributes x1: instance.web-0" in applied_plan.stderr
+    assert "No changes" in applied_plan.stderr
+
+    # Applied once, the state moved on: the same file is refused.
+    again = reconciler("apply", "rename.json", "--auto-approve")
+    assert again.returncode == 1
+    assert "State changed since the plan was saved" in again.stderr
+
+
+def test_apply_refresh_only_records_drift_without_touching_the_cloud(
+    tmp_path: Path, reconciler: Run
+) -> None:
+    applied(tmp_path, reconciler)
+    listing = ok(reconciler("state", "list", "main.yaml"))
+    web_0 = dict(line.split("\t") for line in listing.splitlines())["instance.web-0"]
+    rename_outside(tmp_path, web_0, "renamed-by-hand")
+
+    recorded = reconciler("apply", "main.yaml", "--refresh-only", "--auto-approve")
+
+    ok(recorded)
+    assert "Recorded the drift of 1 resource(s) in state." in recorded.stderr
+    shown = ok(reconciler("state", "show", "instance.web-0", "main.yaml"))
+    assert "renamed-by-hand" in shown
+    # The manifest still wants web-0: a normal plan now proposes the rename back.
+    plan = reconciler("plan", "main.yaml", "--detailed-exitcode")
+    assert plan.returncode == 2
+    assert '"renamed-by-hand" -> "web-0"' in plan.stdout
