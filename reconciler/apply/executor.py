@@ -61,8 +61,10 @@ class ExecutorSettings:
     # the share of it to wait before the first status read.
     settle_seconds: Mapping[str, float] = field(default_factory=dict)
     first_poll_fraction: float = 0.5
-    # Seconds an operation may wait for its goal status before it fails.
-    deadline: float = 900.0
+    # Seconds an operation may wait for its goal status before it fails: at
+    # least ``deadline``, and ten times its action's usual settle time.
+    deadline: float = 300.0
+    deadline_factor: float = 10.0
     # Seconds a partial batch may wait for more operations of its kind.
     batch_linger: float = 2.0
     # Lowers every action's id limit; 1 sends one resource per call.
@@ -320,8 +322,9 @@ class Executor:
 
     def _wait_for_goal(self, key: str) -> None:
         now = self.clock()
-        self.waiting[key] = now + self.settings.deadline
         settle = self.settings.settle_seconds.get(self.operation(key).api_action, 0.0)
+        patience = max(self.settings.deadline, settle * self.settings.deadline_factor)
+        self.waiting[key] = now + patience
         self.due[key] = now + settle * self.settings.first_poll_fraction
         # New work to watch: look when it is due, or soon.
         self.next_poll = min(self.next_poll, max(self.due[key], now))

@@ -137,3 +137,23 @@ def test_a_partial_batch_waits_briefly_for_its_kind_to_join() -> None:
         ["instance.a:ModifyInstanceAttributes"],
         ["instance.a:StartInstances", "instance.b:StartInstances"],
     ]
+
+
+def test_an_operation_that_never_settles_fails_at_its_deadline() -> None:
+    graph = nx.DiGraph()
+    chain(graph, start("a"), rename("a"))
+
+    class NeverSettles(ScriptedSteps):
+        def poll(
+            self, waiting: Mapping[str, Operation]
+        ) -> tuple[list[StepResult], Counter[str]]:
+            return [], Counter(DescribeInstances=1)
+
+    settings = ExecutorSettings(
+        poll_initial=0.01, poll_max=0.01, deadline=0.1, deadline_factor=0.0
+    )
+    result = Executor(graph, NeverSettles(), settings=settings).run()
+
+    assert result.failed["instance.a:StartInstances"].message == "timed out waiting"
+    assert list(result.skipped) == ["instance.a:ModifyInstanceAttributes"]
+    assert result.calls["DescribeInstances"] >= 2
