@@ -11,7 +11,7 @@ from reconciler.diagnostics import DiagnosticError
 from reconciler.manifest.result import Lifecycle
 from reconciler.model.change import Action, Change
 from reconciler.plan.diff import REPLACE_REQUESTED, check_prevent_destroy, diff
-from reconciler.plan.rules import INSTANCE_RULES
+from reconciler.plan.rules import RULES_BY_KIND
 from reconciler.plan.sensitive import hash_secret, secret_matches
 
 from .helpers import address, by_address, current, desired
@@ -192,16 +192,33 @@ def test_a_deleted_password_row_is_sensitive() -> None:
     assert password.sensitive
 
 
-def test_docs_changes_lists_every_instance_attribute_with_its_action() -> None:
-    text = (Path(__file__).resolve().parents[2] / "docs" / "changes.md").read_text()
-    table = {
+SECTIONS = {
+    "instance": "Instances",
+    "vpc": "VPCs",
+    "subnet": "Subnets",
+    "keyPair": "Key pairs",
+    "eip": "EIPs",
+    "loadBalancer": "Load balancers",
+}
+
+
+def attribute_rows(text: str, heading: str) -> dict[str, str]:
+    """The table rows of one ``## heading`` section, by attribute name."""
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return {
         line.split("|")[1].strip().strip("`"): line
-        for line in text.splitlines()
+        for line in section.splitlines()
         if line.startswith("| `")
     }
 
-    for name, rule in INSTANCE_RULES.items():
-        assert name in table, f"docs/changes.md lacks the attribute {name}"
+
+@pytest.mark.parametrize("kind", sorted(RULES_BY_KIND))
+def test_docs_changes_lists_every_attribute_with_its_action(kind: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "changes.md").read_text()
+    table = attribute_rows(text, SECTIONS[kind])
+
+    for name, rule in RULES_BY_KIND[kind].items():
+        assert name in table, f"docs/changes.md lacks {kind} attribute {name}"
         row = table[name]
         assert rule.mode.value.replace("-", " ") in row
         if rule.api_action:
