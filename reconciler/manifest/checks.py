@@ -370,10 +370,10 @@ def _check_instance_zone(context: BuildContext, index: _Index, entry: Entry) -> 
 
 
 def _check_balancer_network(context: BuildContext, index: _Index, entry: Entry) -> None:
-    """A private balancer needs a VPC; backends must be in the balancer's VPC."""
-    # TODO(#5): when both vpc and subnet are set, check the subnet is in that VPC.
+    """A private balancer needs a VPC; its subnet and backends must be in it."""
     attributes = entry.resource.attributes
     vpc = _balancer_vpc(index, attributes)
+    _check_balancer_subnet(context, index, entry)
     if attributes["type"] == "private" and vpc is None:
         context.error(
             "Private load balancer without a VPC",
@@ -395,6 +395,24 @@ def _check_balancer_network(context: BuildContext, index: _Index, entry: Entry) 
                 at_value=True,
             )
             break
+
+
+def _check_balancer_subnet(context: BuildContext, index: _Index, entry: Entry) -> None:
+    attributes = entry.resource.attributes
+    subnet = index.get("subnet", attributes.get("subnet") or "")
+    if subnet is None or not attributes.get("vpc"):
+        return
+    subnet_vpc = subnet.resource.attributes.get("vpc")
+    if subnet_vpc == attributes["vpc"]:
+        return
+    context.error(
+        "Subnet outside the load balancer's VPC",
+        f"{entry.address} is in VPC {attributes['vpc']!r}, but its subnet "
+        f"{subnet.address.name!r} belongs to VPC {subnet_vpc!r}. Name a subnet "
+        f"of VPC {attributes['vpc']!r}, or leave vpc out to take the subnet's.",
+        (*entry.key_path, "subnet"),
+        at_value=True,
+    )
 
 
 def _balancer_vpc(index: _Index, attributes: Mapping[str, Any]) -> str | None:

@@ -145,6 +145,19 @@ def test_load_balancer_backends_must_be_in_its_vpc(kit):
     assert kit.where(error) == (12, 42)
 
 
+def test_a_load_balancer_subnet_must_be_in_its_vpc(kit):
+    error = one_error(
+        kit,
+        "version: 1\n"
+        "vpcs:\n  a: {cidr: 10.0.0.0/16}\n  b: {cidr: 172.16.0.0/16}\n"
+        "subnets:\n  sb: {vpc: b, cidr: 172.16.1.0/24, zone: ap-guangzhou-3}\n"
+        "loadBalancers:\n  lb: {type: private, vpc: a, subnet: sb}\n",
+    )
+
+    assert error.summary == "Subnet outside the load balancer's VPC"
+    assert kit.where(error) == (8, 39)
+
+
 def test_a_private_load_balancer_needs_a_vpc(kit):
     error = one_error(kit, "version: 1\nloadBalancers:\n  lb: {type: private}\n")
 
