@@ -180,7 +180,7 @@ class EmulatorApp:
             params=params,
             region=region,
             secret_id=secret_id,
-            now=time.time(),
+            now=self.config.clock(),
             store=self.store,
             config=self.config,
             faults=faults,
@@ -294,7 +294,7 @@ class EmulatorApp:
             return {
                 "calls": self.store.counters("calls"),
                 "failed": self.store.counters("failed"),
-                "resources": self.store.count(time.time()),
+                "resources": self.store.count(self.config.clock()),
                 "fault_rules": [
                     {
                         "index": rule.index,

@@ -8,7 +8,8 @@ cloud uses.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,10 @@ class EmulatorConfig:
     path to a YAML/JSON file holding one, or None.
     ``rate_limit`` is calls per second allowed per (SecretId, Action), with a
     burst of the same size; None switches the limit off.
+    ``clock`` is the cloud's time in epoch seconds: when transitions end and
+    tasks finish. Tests give one that moves only when they say so, to see
+    every transitional status and never sleep; request timestamps are still
+    checked against the real time.
     """
 
     time_scale: float = 1.0
@@ -74,6 +79,7 @@ class EmulatorConfig:
     timestamp_window: int = DEFAULT_TIMESTAMP_WINDOW
     rate_limit: float | None = None
     recent_calls: int = 10000
+    clock: Callable[[], float] = time.time
 
     def duration(self, action: str) -> float:
         """Scaled seconds that the asynchronous part of ``action`` takes."""

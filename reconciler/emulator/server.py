@@ -45,10 +45,12 @@ SELECT_INTERVAL = 0.01
 class EmulatorServer:
     """A running emulator: ``url``, ``app``, ``stop()``; usable with ``with``."""
 
-    def __init__(self, app: EmulatorApp, host: str, port: int) -> None:
+    def __init__(
+        self, app: EmulatorApp, host: str, port: int, threads: int = THREADS
+    ) -> None:
         self.app = app
         self.host = host
-        self._server = _cheroot_server(app, host, port)
+        self._server = _cheroot_server(app, host, port, threads)
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(
@@ -100,10 +102,15 @@ def start_in_thread(
     config: EmulatorConfig | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    threads: int = THREADS,
 ) -> EmulatorServer:
-    """Serve the emulator from a daemon thread; port 0 picks a free port."""
+    """Serve the emulator from a daemon thread; port 0 picks a free port.
+
+    ``threads`` bounds the calls served at once; a test suite that starts a
+    server per test saves the start-up of threads it never uses.
+    """
     app = create_app(Path(db_path), config or EmulatorConfig())
-    return EmulatorServer(app, host, port).start()
+    return EmulatorServer(app, host, port, threads).start()
 
 
 def serve(
@@ -166,11 +173,13 @@ def _settings(config: EmulatorConfig) -> list[str]:
     return lines
 
 
-def _cheroot_server(app: EmulatorApp, host: str, port: int) -> wsgi.Server:
+def _cheroot_server(
+    app: EmulatorApp, host: str, port: int, threads: int
+) -> wsgi.Server:
     server = _Server(
         (host, port),
         app,
-        numthreads=THREADS,
+        numthreads=threads,
         server_name="reconciler-emulator",
         request_queue_size=128,
         timeout=KEEP_ALIVE,

@@ -34,11 +34,21 @@ _nonces = itertools.count(random.randrange(1, 10**9))
 class Client:
     """Signs and sends legacy API calls to one emulator."""
 
-    def __init__(self, server: EmulatorServer) -> None:
+    def __init__(
+        self, server: EmulatorServer, clock: ManualClock | None = None
+    ) -> None:
         self.server = server
+        self.clock = clock
         self.session = requests.Session()
         self.secret_id = DEFAULT_SECRET_ID
         self.secret_key = DEFAULT_SECRET_KEY
+
+    def pause(self) -> None:
+        """Let the cloud's time move on a little before polling again."""
+        if self.clock is not None:
+            self.clock.advance(CLOCK_STEP)
+        else:
+            time.sleep(0.01)
 
     def signed(
         self,
@@ -120,14 +130,14 @@ class Client:
         while time.monotonic() < deadline:
             if list(self.statuses(ids).values()) == [status] * len(ids):
                 return
-            time.sleep(0.01)
+            self.pause()
         raise AssertionError(f"{ids} did not reach {status}: {self.statuses(ids)}")
 
     def wait_gone(self, ids: list[str], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while self.describe(ids)["totalCount"]:
             assert time.monotonic() < deadline, f"{ids} are still listed"
-            time.sleep(0.01)
+            self.pause()
 
 
 INSTANCE_SPEC: dict[str, Any] = {
@@ -139,10 +149,32 @@ INSTANCE_SPEC: dict[str, Any] = {
     "bandwidth": 1,
 }
 
-# Fast enough for a quick suite; tests that must *see* a transitional status
-# use ``slow_client``, whose transitions last long enough to observe reliably.
+
+class ManualClock:
+    """The cloud's time for a test: it starts now and moves only when told.
+
+    Every transitional status stays visible until the test moves time on
+    (``Client.pause`` does, between polls), so no test sleeps for the cloud
+    and none depends on how busy the machine is.
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+# Durations are scaled down so that a wait takes few polls; ``slow_client``
+# keeps them long enough for a test to move time within one transition.
 FAST_SCALE = 0.02
 SLOW_SCALE = 0.1
+CLOCK_STEP = 0.05
+# Server threads per test: enough for the concurrency tests, cheap to start.
+TEST_THREADS = 4
 
 
 @pytest.fixture
@@ -151,18 +183,25 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(db_path: Path) -> Iterator[EmulatorServer]:
-    with start_in_thread(db_path, EmulatorConfig(time_scale=FAST_SCALE)) as running:
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def server(db_path: Path, clock: ManualClock) -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(time_scale=FAST_SCALE, clock=clock)
+    with start_in_thread(db_path, config, threads=TEST_THREADS) as running:
         yield running
 
 
 @pytest.fixture
-def client(server: EmulatorServer) -> Client:
-    return Client(server)
+def client(server: EmulatorServer, clock: ManualClock) -> Client:
+    return Client(server, clock)
 
 
 @pytest.fixture
 def slow_client(tmp_path: Path) -> Iterator[Client]:
-    config = EmulatorConfig(time_scale=SLOW_SCALE)
-    with start_in_thread(tmp_path / "slow.db", config) as running:
-        yield Client(running)
+    clock = ManualClock()
+    config = EmulatorConfig(time_scale=SLOW_SCALE, clock=clock)
+    with start_in_thread(tmp_path / "slow.db", config, threads=TEST_THREADS) as running:
+        yield Client(running, clock)

@@ -21,7 +21,7 @@ def wait_task(client: Client, task_id: int, timeout: float = 5.0) -> int:
         status = lb(client, "DescribeLoadBalancersTaskResult", requestId=task_id)
         if status["data"]["status"] != 2:
             return status["data"]["status"]
-        time.sleep(0.01)
+        client.pause()
     raise AssertionError(f"task {task_id} is still running")
 
 

@@ -26,6 +26,7 @@ def wait_eip(client: Client, ids: list[str], status: int) -> None:
     for _ in range(500):
         if list(eip_statuses(client, ids).values()) == [status] * len(ids):
             return
+        client.pause()
     raise AssertionError(eip_statuses(client, ids))
 
 

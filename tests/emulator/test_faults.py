@@ -263,7 +263,7 @@ def test_slow_delete_keeps_returning_longer(slow_client: Client) -> None:
     assert client.describe(ids)["totalCount"] == 2
     deadline = time.monotonic() + 5
     while client.describe([ids[1]])["totalCount"] and time.monotonic() < deadline:
-        time.sleep(0.01)
+        client.pause()
     assert client.statuses(ids) == {ids[0]: 6}
 
 

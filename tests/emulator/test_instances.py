@@ -251,7 +251,7 @@ def test_returned_instance_is_returning_then_gone(slow_client: Client) -> None:
     assert client.statuses([instance_id]) == {instance_id: 6}
     deadline = time.monotonic() + 5
     while client.describe([instance_id])["totalCount"] and time.monotonic() < deadline:
-        time.sleep(0.01)
+        client.pause()
     assert client.describe()["totalCount"] == 0
     again = client.call("ReturnInstance", {"instanceId": instance_id})
     assert again["code"] == 5000
