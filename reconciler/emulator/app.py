@@ -377,9 +377,9 @@ def _region(params: Params) -> str:
 
 
 def _is_loopback(address: str | None) -> bool:
-    return bool(address) and (
-        address.startswith("127.") or address in ("::1", "localhost")
-    )
+    if not address:
+        return False
+    return address.startswith("127.") or address in ("::1", "localhost")
 
 
 def _drop(environ: dict[str, Any]) -> None:

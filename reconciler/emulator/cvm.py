@@ -216,7 +216,8 @@ def run_instances_hour(call: Call) -> dict[str, Any]:
         stored = call.store.token_response(call.secret_id, call.action, token)
         if stored is not None:
             # Same token, same request: the original answer, nothing created.
-            return json.loads(stored)
+            original: dict[str, Any] = json.loads(stored)
+            return original
 
     spec = _instance_spec(call, params)
     count = params.int("goodsNum", 1, low=1, high=100) or 1
@@ -354,7 +355,7 @@ Check = Callable[[Resource], str | None]
 Apply = Callable[[Resource], None]
 
 
-def run_batch(call: Call, ids: list[str], check: Check, apply: Apply) -> dict:
+def run_batch(call: Call, ids: list[str], check: Check, apply: Apply) -> dict[str, Any]:
     """Validate and apply each id on its own; answer the ``detail`` map."""
     found = call.store.get_many(INSTANCE, ids)
     detail: dict[str, dict[str, Any]] = {}

@@ -132,7 +132,9 @@ class Target:
     name: str = ""
 
 
-def load_fault_document(source: Mapping[str, Any] | Path | str | None) -> dict:
+def load_fault_document(
+    source: Mapping[str, Any] | Path | str | None,
+) -> dict[str, Any]:
     """Read a fault document from a mapping, a file path or YAML/JSON text."""
     if source is None:
         return {}
@@ -143,7 +145,7 @@ def load_fault_document(source: Mapping[str, Any] | Path | str | None) -> dict:
     return parse_fault_text(source)
 
 
-def parse_fault_text(text: str) -> dict:
+def parse_fault_text(text: str) -> dict[str, Any]:
     try:
         # JSON is (nearly) a subset of YAML; try it first for exact errors.
         loaded = json.loads(text) if text.lstrip().startswith("{") else None

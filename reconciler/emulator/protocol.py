@@ -8,6 +8,7 @@ indexes, ordered numerically.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import re
 import time
@@ -150,14 +151,17 @@ class Params:
     def __contains__(self, name: str) -> bool:
         return name in self.raw
 
+    # The accessors are named after the types they return, so inside this
+    # class the annotations spell the builtins out.
+
     def str(
         self,
-        name: str,
-        default: str | None = None,
+        name: builtins.str,
+        default: builtins.str | None = None,
         *,
         required: bool = False,
-        max_len: int | None = None,
-    ) -> str | None:
+        max_len: builtins.int | None = None,
+    ) -> builtins.str | None:
         value = self.raw.get(name)
         if value is None or value == "":
             if required:
@@ -167,20 +171,22 @@ class Params:
             raise invalid(f"(100004) {name} is longer than {max_len} characters")
         return value
 
-    def req(self, name: str, *, max_len: int | None = None) -> str:
+    def req(
+        self, name: builtins.str, *, max_len: builtins.int | None = None
+    ) -> builtins.str:
         value = self.str(name, required=True, max_len=max_len)
         assert value is not None
         return value
 
     def int(
         self,
-        name: str,
-        default: int | None = None,
+        name: builtins.str,
+        default: builtins.int | None = None,
         *,
         required: bool = False,
-        low: int | None = None,
-        high: int | None = None,
-    ) -> int | None:
+        low: builtins.int | None = None,
+        high: builtins.int | None = None,
+    ) -> builtins.int | None:
         text = self.str(name, required=required)
         if text is None:
             return default
@@ -193,13 +199,19 @@ class Params:
         return value
 
     def req_int(
-        self, name: str, *, low: int | None = None, high: int | None = None
-    ) -> int:
+        self,
+        name: builtins.str,
+        *,
+        low: builtins.int | None = None,
+        high: builtins.int | None = None,
+    ) -> builtins.int:
         value = self.int(name, required=True, low=low, high=high)
         assert value is not None
         return value
 
-    def list(self, name: str, *, limit: int = MAX_IDS_PER_CALL) -> list[str]:
+    def list(
+        self, name: builtins.str, *, limit: builtins.int = MAX_IDS_PER_CALL
+    ) -> builtins.list[builtins.str]:
         """``name.N`` values ordered by N; at most ``limit`` of them."""
         items = self._indexed(name)
         values = [value for _, rest, value in items if rest is None]
@@ -208,8 +220,8 @@ class Params:
         return values
 
     def objects(
-        self, name: str, *, limit: int = MAX_IDS_PER_CALL
-    ) -> list[dict[str, str]]:
+        self, name: builtins.str, *, limit: builtins.int = MAX_IDS_PER_CALL
+    ) -> builtins.list[dict[builtins.str, builtins.str]]:
         """``name.N.field`` values grouped into one mapping per N."""
         grouped: dict[int, dict[str, str]] = {}
         for index, rest, value in self._indexed(name):
@@ -219,12 +231,16 @@ class Params:
             raise invalid(f"(100004) at most {limit} items of {name} per call")
         return [grouped[index] for index in sorted(grouped)]
 
-    def ids(self, name: str, *, required: bool = True) -> list[str]:
+    def ids(
+        self, name: builtins.str, *, required: bool = True
+    ) -> builtins.list[builtins.str]:
         """A batch id list: de-duplicated, bounded, non-empty when required."""
         ids = list(dict.fromkeys(self.list(name)))
         if required and not ids:
             raise invalid(f"(100001) missing parameter {name}.n")
         return ids
 
-    def _indexed(self, name: str) -> list[tuple[int, str | None, str]]:
+    def _indexed(
+        self, name: builtins.str
+    ) -> builtins.list[tuple[builtins.int, builtins.str | None, builtins.str]]:
         return self._groups.get(name, [])

@@ -189,7 +189,7 @@ def _cheroot_server(
     return server
 
 
-class _Server(wsgi.Server):  # type: ignore[misc]
+class _Server(wsgi.Server):
     """cheroot's server with its messages on our logger instead of stderr.
 
     stderr belongs to the CLI when the cloud is embedded. An injected drop

@@ -15,6 +15,7 @@ readers (``settled``), which is why transitions survive a restart.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import sqlite3
 import threading
@@ -330,7 +331,7 @@ class Store:
         now: float,
         region: str | None = None,
         where: Mapping[str, Any] | None = None,
-    ) -> list[Resource]:
+    ) -> builtins.list[Resource]:
         """Resources of a kind that exist and are visible now, oldest first.
 
         ``where`` filters on the stored columns ``name`` (substring) and
@@ -341,7 +342,7 @@ class Store:
             "AND (gone_at IS NULL OR gone_at > ?)",
             "AND (visible_at IS NULL OR visible_at <= ?)",
         ]
-        args: list[Any] = [kind, now, now]
+        args: builtins.list[Any] = [kind, now, now]
         if region is not None:
             sql.append("AND region=?")
             args.append(region)
@@ -489,8 +490,8 @@ class Store:
         self,
         at: float,
         action: str,
-        resource_ids: list[str],
-        created_ids: list[str],
+        resource_ids: builtins.list[str],
+        created_ids: builtins.list[str],
         code: int,
     ) -> None:
         self._conn.execute(
@@ -510,9 +511,9 @@ class Store:
 
     def calls(
         self, since: int = 0, action: str | None = None, limit: int = 1000
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         sql = "SELECT * FROM calls WHERE seq > ?"
-        args: list[Any] = [since]
+        args: builtins.list[Any] = [since]
         if action:
             sql += " AND action = ?"
             args.append(action)
@@ -548,7 +549,21 @@ def _row(resource: Resource) -> tuple[Any, ...]:
 
 
 def _resource(row: tuple[Any, ...]) -> Resource:
-    return Resource(*row[:DATA], data=orjson.loads(row[DATA]), loaded=row)
+    kind, resource_id, region, seq, name, status, pending, at, gone, visible, data = row
+    return Resource(
+        kind,
+        resource_id,
+        region,
+        seq,
+        name,
+        status,
+        pending,
+        at,
+        gone,
+        visible,
+        orjson.loads(data),
+        row,
+    )
 
 
 def _json_text(value: Any) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import orjson
@@ -111,7 +111,7 @@ def _unquote(text: str) -> str:
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    stream = environ["wsgi.input"]
+    stream: BinaryIO = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH") or ""
     if length.isdigit():
         return stream.read(int(length)) if int(length) else b""
