@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
+from urllib.parse import urlencode
 
 import requests
 
@@ -150,3 +153,24 @@ def test_unknown_paths_are_404(client: Client) -> None:
     response = requests.get(client.server.url + "/v3/index.php", timeout=10)
 
     assert response.status_code == 404
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_calls_share_one_keep_alive_connection(client: Client) -> None:
+    host, port = client.server.url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    answers = []
+    sockets = []
+    for _ in range(3):
+        body = urlencode(client.signed("DescribeInstances"))
+        connection.request("POST", "/cvm/v2/index.php", body=body, headers=FORM)
+        response = connection.getresponse()
+        answers.append(json.loads(response.read()))
+        sockets.append(connection.sock)
+
+    assert [answer["code"] for answer in answers] == [0, 0, 0]
+    assert response.version == 11 and response.getheader("Connection") != "close"
+    assert sockets[0] is not None and sockets == [sockets[0]] * 3
+    connection.close()
