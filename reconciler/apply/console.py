@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape
@@ -157,7 +157,7 @@ def print_summary(
 
 def print_history_entry(console: Console, record: ApplyRecord) -> None:
     """One past apply: when, what, how it ended, calls, and each operation."""
-    started = datetime.fromtimestamp(record.started_at, tz=timezone.utc)
+    started = datetime.fromtimestamp(record.started_at, tz=UTC)
     colour = {"succeeded": "green", "failed": "red"}.get(record.outcome, "yellow")
     calls = ", ".join(f"{a} {n}" for a, n in sorted(record.calls.items()))
     console.print(

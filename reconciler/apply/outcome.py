@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     ACCEPTED = "accepted"  # the cloud took it; poll until the status is reached
     DONE = "done"
     RETRY = "retry"  # failed transiently; goes into a later batch

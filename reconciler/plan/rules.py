@@ -9,10 +9,10 @@ into the planner by adding its table to ``RULES_BY_KIND``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     # A call changes the attribute; the resource keeps running.
     IN_PLACE = "in-place"
     # The attribute is the power state itself: StartInstances/StopInstances.

@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from reconciler.diagnostics import Diagnostic, DiagnosticError
 from reconciler.state.store import LockInfo, StateStore
@@ -58,7 +58,7 @@ def state_lock(
 
 
 def describe(info: LockInfo) -> str:
-    since = datetime.fromtimestamp(info.acquired_at, tz=timezone.utc)
+    since = datetime.fromtimestamp(info.acquired_at, tz=UTC)
     return (
         f"'{info.holder}' (pid {info.pid} on {info.host}, "
         f"since {since:%Y-%m-%d %H:%M:%S} UTC)"
