@@ -271,7 +271,9 @@ def test_ctrl_c_waits_for_calls_in_flight_and_the_next_apply_finishes(
 def test_a_killed_web_tier_apply_is_resumed_with_nothing_made_twice(
     tmp_path: Path, reconciler: Run, cloud: Any, kill_after_calls: int
 ) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "web-tier.yaml"
+    example = (
+        Path(__file__).resolve().parents[2] / "examples" / "web-tier" / "web-tier.yaml"
+    )
     (tmp_path / "fleet.yaml").write_text(
         example.read_text().replace("endpoint: local", f'endpoint: "{cloud.url}"')
     )
