@@ -53,7 +53,7 @@ from reconciler.plan.saved import (
     saved_manifest_paths,
 )
 from reconciler.state.lock import describe as describe_lock
-from reconciler.state.lock import state_lock
+from reconciler.state.lock import held_by_live_process, state_lock
 from reconciler.state.store import LockInfo, StateStore
 from reconciler.workspace import Workspace, default_state_path, open_workspace
 
@@ -95,10 +95,22 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="reconciler")
-@click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log to stderr: -v one line per API call and every retry, -vv debug.",
+)
 def main(verbose: int) -> None:
-    """Declarative, batch-first reconciler for Tencent Cloud's legacy APIs."""
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    """Declarative, batch-first reconciler for Tencent Cloud's legacy APIs.
+
+    PATH arguments are manifest files, or directories whose *.yaml and *.yml
+    files form one manifest. Without -v, problems are reported as
+    diagnostics and progress by the commands themselves; logs stay quiet.
+    """
+    # Diagnostics and the progress reporter tell users what they need; the
+    # logs repeat it at length and are for -v.
+    level = {0: logging.CRITICAL, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -135,12 +147,37 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except DiagnosticError as error:
-        for diagnostic in error.diagnostics:
-            stderr.print(diagnostic.render(), markup=False)
+        _print_diagnostics(error.diagnostics)
         sys.exit(1)
-    except (ApiError, TransportError) as error:
-        stderr.print(f"error: {error}", markup=False)
+    except TransportError as error:
+        _print_diagnostics([_unreachable(error)])
         sys.exit(1)
+    except ApiError as error:
+        _print_diagnostics([_refused(error)])
+        sys.exit(1)
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        stderr.print(diagnostic.render(), markup=False)
+
+
+def _unreachable(error: TransportError) -> Diagnostic:
+    return Diagnostic(
+        "Cannot reach the cloud",
+        f"{error}. Check --endpoint (or provider.endpoint in the manifest): "
+        "for a local cloud started apart, is 'reconciler emulator serve' "
+        "running at that address? For Tencent Cloud, check the network. "
+        "Nothing was changed by this call.",
+    )
+
+
+def _refused(error: ApiError) -> Diagnostic:
+    return Diagnostic(
+        "The cloud refused a call",
+        f"{error}. The code and message are the cloud's; fix what they name "
+        "and run the command again.",
+    )
 
 
 @contextmanager
@@ -342,13 +379,24 @@ def destroy(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State database (default: .reconciler/state.db beside the manifest).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many of the last applies to show.",
+)
 def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> None:
-    """Show the last applies with their per-resource outcomes."""
+    """Show the last applies with their per-operation outcomes and request ids."""
     with reported_errors():
-        store = StateStore(state_path or default_state_path(paths))
+        store = StateStore(_state_file(paths, state_path))
         records = store.history(limit)
         store.close()
     if not records:
@@ -358,18 +406,57 @@ def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> Non
 
 
 @main.command("force-unlock")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False))
-def force_unlock(paths: tuple[Path, ...], state_path: Path | None) -> None:
-    """Clear a lock left behind by an apply that is gone."""
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State database (default: .reconciler/state.db beside the manifest).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Clear the lock even when its holder still runs on this host.",
+)
+def force_unlock(paths: tuple[Path, ...], state_path: Path | None, force: bool) -> None:
+    """Clear a lock left behind by an apply that is gone.
+
+    A lock held by a process that still runs on this host is left alone
+    unless --force: clearing it would let two applies run at once.
+    """
     with reported_errors():
-        store = StateStore(state_path or default_state_path(paths))
+        store = StateStore(_state_file(paths, state_path))
+        holder = store.lock_holder()
+        if holder is not None and held_by_live_process(holder) and not force:
+            store.close()
+            raise DiagnosticError(
+                Diagnostic(
+                    "The lock's holder is still running",
+                    f"{describe_lock(holder)} holds the state and its process "
+                    "is alive. Let it finish or stop it with Ctrl-C; --force "
+                    "clears the lock anyway, at the risk of two applies at once.",
+                )
+            )
         holder = store.unlock()
         store.close()
     if holder is None:
         stdout.print("The state was not locked.")
         return
     stdout.print(f"Removed the lock held by {describe_lock(holder)}.")
+
+
+def _state_file(paths: Sequence[Path], state_path: Path | None) -> Path:
+    if state_path is not None:
+        return state_path
+    if not paths:
+        raise DiagnosticError(
+            Diagnostic(
+                "No state given",
+                "Name the manifest (its state is .reconciler/state.db beside "
+                "it) or the state file with --state.",
+            )
+        )
+    return default_state_path(paths)
 
 
 @main.command()
@@ -466,6 +553,7 @@ def import_command(
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
         wanted = _address(address)
         with state_lock(ws.store, "reconciler import", 0.0):
+            ws.bind_state()
             record = import_resource(
                 wanted, resource_id, ws.apis, ws.store, ws.manifest
             )
@@ -713,6 +801,7 @@ def _locked(ws: Workspace, verb: str, timeout: float) -> Iterator[None]:
         stderr.print(f"Waiting for the state lock held by {describe_lock(holder)}...")
 
     with state_lock(ws.store, f"reconciler {verb}", timeout, on_wait=waiting):
+        ws.bind_state()
         yield
 
 

@@ -57,6 +57,14 @@ class Workspace:
     endpoint_label: str
     _emulator: EmulatorServer | None = None
 
+    # Which cloud and region this workspace talks to, as state records it.
+    cloud: str = ""
+
+    def bind_state(self) -> None:
+        """Tie the state to this cloud before anything is written to it."""
+        if self.store.cloud != self.cloud:
+            self.store.bind_cloud(self.cloud)
+
     def close(self) -> None:
         self.store.close()
         if self._emulator is not None:
@@ -102,14 +110,58 @@ def open_workspace(
         settle_seconds=dict(profile.settle_seconds) if known else {},
         first_poll_fraction=0.9 if emulator else 0.3,
     )
+    store = StateStore(state_path or state_dir / "state.db")
+    cloud = _cloud_identity(emulator, endpoint, region)
+    try:
+        _check_same_cloud(store, cloud)
+    except DiagnosticError:
+        store.close()
+        if emulator is not None:
+            emulator.stop()
+        raise
     return Workspace(
         manifest=manifest,
-        store=StateStore(state_path or state_dir / "state.db"),
+        store=store,
+        cloud=cloud,
         apis=CloudApis.over(client),
         settings=settings,
         profile=profile,
         endpoint_label="local cloud" if emulator else (endpoint or "Tencent Cloud"),
         _emulator=emulator,
+    )
+
+
+def _cloud_identity(
+    emulator: EmulatorServer | None, endpoint: str | None, region: str
+) -> str:
+    # The embedded cloud's port changes every run; its database does not.
+    if emulator is not None:
+        where = LOCAL
+    elif endpoint:
+        parts = urlsplit(endpoint)
+        where = f"{parts.scheme}://{parts.netloc}"
+    else:
+        where = "tencentcloud"
+    return f"{where} {region}"
+
+
+def _check_same_cloud(store: StateStore, cloud: str) -> None:
+    """Refuse a state whose resources live in another cloud or region.
+
+    Its ids mean nothing here: a refresh would find none of them and plan
+    to create everything again, leaving the real ones behind.
+    """
+    recorded = store.cloud
+    if recorded is None or recorded == cloud or store.is_empty():
+        return
+    raise DiagnosticError(
+        Diagnostic(
+            "State belongs to another cloud",
+            f"{store.path} records resources in '{recorded}', but this run talks "
+            f"to '{cloud}'. Use the endpoint and region the state was made "
+            "with (--endpoint, --region, provider in the manifest), or give "
+            "another state file with --state.",
+        )
     )
 
 

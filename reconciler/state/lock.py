@@ -65,6 +65,19 @@ def describe(info: LockInfo) -> str:
     )
 
 
+def held_by_live_process(info: LockInfo) -> bool:
+    """True when the holder runs on this host and its process still exists."""
+    if info.host != socket.gethostname():
+        return False
+    try:
+        os.kill(info.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _left_by_dead_process(info: LockInfo) -> bool:
     if info.host != socket.gethostname():
         return False

@@ -177,6 +177,28 @@ class StateStore:
     def lineage(self) -> str:
         return self._meta("lineage")
 
+    @property
+    def cloud(self) -> str | None:
+        """Which cloud and region the recorded resources live in, once known."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'cloud'")
+            found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def bind_cloud(self, cloud: str) -> None:
+        """Record which cloud this state's resources live in."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO meta VALUES ('cloud', ?) ON CONFLICT(key) DO "
+                "UPDATE SET value = excluded.value",
+                (cloud,),
+            )
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM resources LIMIT 1").fetchone()
+        return row is None
+
     def _meta(self, key: str) -> str:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,))
@@ -333,6 +355,13 @@ class StateStore:
                 (wanted.holder, wanted.pid, wanted.host, wanted.acquired_at),
             )
         return None
+
+    def lock_holder(self) -> LockInfo | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT holder, pid, host, acquired_at FROM lock WHERE id = 1"
+            ).fetchone()
+        return None if row is None else LockInfo(*row)
 
     def unlock(self, expected: LockInfo | None = None) -> LockInfo | None:
         """Drop the lock (only if ``expected`` still holds it); return who held it."""
