@@ -808,6 +808,9 @@ def _locked(ws: Workspace, verb: str, timeout: float) -> Iterator[None]:
 def _execute(
     ws: Workspace, steps: CloudSteps, the_plan: Plan, auto_approve: bool, verb: str
 ) -> None:
+    if verb == "destroy" and the_plan.is_empty:
+        stdout.print("Nothing to destroy: the state owns no resources.")
+        return
     stdout.print(render_text(the_plan))
     if the_plan.is_empty:
         return
@@ -862,7 +865,8 @@ def _check_converged(ws: Workspace, applied: Plan, verb: str) -> None:
         options = replace(applied.options, replace=frozenset())
         again = plan_manifest(ws.manifest, ws.store, ws.apis, options, ws.profile)
     if again.is_empty:
-        stderr.print(f"[green]{NO_CHANGES}[/green]")
+        done = "Nothing the state owned is left." if verb == "destroy" else NO_CHANGES
+        stderr.print(f"[green]{done}[/green]")
         return
     left = ", ".join(str(change.address) for change in again.changes)
     raise DiagnosticError(

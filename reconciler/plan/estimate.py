@@ -4,8 +4,9 @@ Called by ``Plan.predicted_calls`` and ``Plan.expected_seconds``; shown in
 every rendered plan, and the apply prints its actual figures beside them.
 Pure: the estimate walks the graph level by level (``topological
 generations``), forming batches with the executor's own rules
-(``reconciler.plan.batching``), as the executor forms them when every
-operation of a level becomes ready together.
+(``reconciler.plan.batching``). Time adds up level by level; calls are
+counted over the whole plan, since the executor lets a partial batch wait
+briefly for the rest of its kind.
 
 The time model, per level: the slowest asynchronous settle time of the
 level's API actions, plus the level's calls sent ``parallelism`` at a time,
@@ -76,10 +77,16 @@ def estimate(graph: nx.DiGraph, profile: DurationProfile = TENCENT_CLOUD) -> Est
     renamed_free: set[Address] = set()
     levels = _levels(graph)
 
+    needing_calls: list[Operation] = []
     for level in levels:
         sent = _calls_of_level(level, renamed_free)
-        calls.update(batch[0].api_action for batch in sent)
+        needing_calls += [operation for batch in sent for operation in batch]
         seconds += _level_seconds(sent, profile)
+
+    # Calls are counted over the whole plan: operations of one kind that
+    # become ready at different levels still share calls, because the
+    # executor holds a partial batch briefly for the rest of its kind.
+    calls.update(batch[0].api_action for batch in form_batches(needing_calls))
     return Estimate(calls, round(seconds, 1), len(levels))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from reconciler.cloud.apis import CloudApis
 from reconciler.manifest.result import Lifecycle, Manifest
@@ -19,6 +20,8 @@ from reconciler.plan.refresh import refresh
 from reconciler.state.store import StateStore
 
 logger = logging.getLogger(__name__)
+
+DESTROY_REASON = "destroy"
 
 
 def plan_changes(
@@ -82,13 +85,25 @@ def plan_destroy(
     With the manifest, its ``preventDestroy`` rules still protect resources.
     """
     if manifest is None:
-        return plan_changes([], store, apis, profile=profile)
-    return plan_changes(
-        [],
-        store,
-        apis,
-        manifest.digest,
-        lifecycle=manifest.lifecycle,
-        dependencies=manifest.dependencies,
-        profile=profile,
-    )
+        plan = plan_changes([], store, apis, profile=profile)
+    else:
+        plan = plan_changes(
+            [],
+            store,
+            apis,
+            manifest.digest,
+            lifecycle=manifest.lifecycle,
+            dependencies=manifest.dependencies,
+            profile=profile,
+        )
+    return _as_destroy(plan)
+
+
+def _as_destroy(plan: Plan) -> Plan:
+    """Every deletion says it was asked for, not that the manifest lost it."""
+    changes = [replace(change, reason=DESTROY_REASON) for change in plan.changes]
+    by_address = {change.address: change for change in changes}
+    for key in plan.graph:
+        node = plan.graph.nodes[key]
+        node["change"] = by_address[node["operation"].address]
+    return replace(plan, changes=changes)
