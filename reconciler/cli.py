@@ -188,6 +188,7 @@ def workspace_for(
     state_path: Path | None,
     parallelism: int = 10,
 ) -> Iterator[Workspace]:
+    _refuse_saved_plans(paths)
     workspace = open_workspace(paths, endpoint, region, state_path, parallelism)
     try:
         yield workspace
@@ -197,9 +198,20 @@ def workspace_for(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text for people, json (on stdout) for editors and CI.",
+)
 def validate(paths: tuple[Path, ...], output: str) -> None:
-    """Check manifests against the schema and the semantic rules."""
+    """Check manifests against the schema and the semantic rules.
+
+    Exits 0 when the manifest is valid (warnings allowed), 1 otherwise.
+    """
+    with reported_errors():
+        _refuse_saved_plans(paths)
     diagnostics = validate_paths(list(paths))
     errors = [d for d in diagnostics if d.severity.value == "error"]
     if output == "json":
@@ -366,7 +378,11 @@ def destroy(
     parallelism: int,
     lock_timeout: float,
 ) -> None:
-    """Delete everything the state owns."""
+    """Delete everything the state owns, dependents first.
+
+    The state is .reconciler/state.db beside the manifest (or --state): all
+    it records is deleted, what the manifest names and anything else.
+    """
     with (
         reported_errors(),
         workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
@@ -394,7 +410,7 @@ def destroy(
     help="How many of the last applies to show.",
 )
 def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> None:
-    """Show the last applies with their per-operation outcomes and request ids."""
+    """Show past applies, each operation's outcome and request ids."""
     with reported_errors():
         store = StateStore(_state_file(paths, state_path))
         records = store.history(limit)
@@ -461,7 +477,13 @@ def _state_file(paths: Sequence[Path], state_path: Path | None) -> Path:
 
 @main.command()
 @cloud_options
-@click.option("--format", "output", type=click.Choice(["dot", "json"]), default="dot")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["dot", "json"]),
+    default="dot",
+    help="dot for Graphviz, json for scripts.",
+)
 def graph(
     paths: tuple[Path, ...],
     endpoint: str | None,
@@ -507,7 +529,13 @@ def state_list(paths: tuple[Path, ...], state_path: Path | None) -> None:
 @click.argument("address")
 @MANIFEST_PATHS
 @STATE_OPTION
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text for people, json for scripts.",
+)
 def state_show(
     address: str, paths: tuple[Path, ...], state_path: Path | None, output: str
 ) -> None:
@@ -549,7 +577,7 @@ def import_command(
     region: str | None,
     state_path: Path | None,
 ) -> None:
-    """Adopt an existing resource: read ID from the cloud, record it as ADDRESS."""
+    """Adopt a resource made elsewhere, recording ID as ADDRESS."""
     with reported_errors(), workspace_for(paths, endpoint, region, state_path) as ws:
         wanted = _address(address)
         with state_lock(ws.store, "reconciler import", 0.0):
@@ -699,6 +727,20 @@ def _plan(ws: Workspace, options: PlanOptions | None = None) -> Plan:
     return plan_manifest(ws.manifest, ws.store, ws.apis, options, ws.profile)
 
 
+def _refuse_saved_plans(paths: Sequence[Path]) -> None:
+    """Only apply reads saved plans; elsewhere one is a mistake worth naming."""
+    for path in paths:
+        if is_saved_plan(path):
+            raise DiagnosticError(
+                Diagnostic(
+                    "A saved plan is not a manifest",
+                    f"{path} was written by 'reconciler plan --out'. Apply it "
+                    f"with 'reconciler apply {path}', or give the manifest "
+                    "here instead.",
+                )
+            )
+
+
 def _saved_plan_path(paths: Sequence[Path]) -> Path | None:
     """The one saved plan among ``paths``, or None when they are manifests."""
     plans = [path for path in paths if is_saved_plan(path)]
@@ -707,7 +749,7 @@ def _saved_plan_path(paths: Sequence[Path]) -> Path | None:
     if len(paths) > 1:
         raise DiagnosticError(
             Diagnostic(
-                "a saved plan is applied alone",
+                "A saved plan is applied alone",
                 f"{plans[0]} is a saved plan; give it as the only path "
                 "(its manifest files are recorded in it).",
             )
@@ -842,7 +884,7 @@ def _confirm(auto_approve: bool, verb: str) -> None:
     if not sys.stdin.isatty():
         raise DiagnosticError(
             Diagnostic(
-                f"{verb} needs approval",
+                f"{verb.capitalize()} needs approval",
                 "Standard input is not a terminal, so reconciler cannot ask. "
                 "Review the plan above and run again with --auto-approve.",
             )
@@ -871,7 +913,7 @@ def _check_converged(ws: Workspace, applied: Plan, verb: str) -> None:
     left = ", ".join(str(change.address) for change in again.changes)
     raise DiagnosticError(
         Diagnostic(
-            "the cloud did not converge",
+            "The cloud did not converge",
             f"These resources still differ after the {verb}: {left}. Run "
             "'reconciler plan' to see how, then apply again.",
         )

@@ -227,7 +227,7 @@ def _credentials_for(endpoint: str | None) -> Credentials:
         except CredentialsError as error:
             raise DiagnosticError(
                 Diagnostic(
-                    "no credentials for Tencent Cloud",
+                    "No credentials for Tencent Cloud",
                     f"{error} To try reconciler without an account, use the "
                     "local cloud: --endpoint local.",
                 )
@@ -264,7 +264,7 @@ def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:
 
 def _missing_region() -> Diagnostic:
     return Diagnostic(
-        "no region",
+        "No region",
         "Set provider.region in the manifest, pass --region, or set "
         "TENCENTCLOUD_REGION (e.g. ap-guangzhou).",
     )

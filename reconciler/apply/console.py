@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from reconciler.apply.executor import ApplyResult
 from reconciler.apply.reporter import Reporter
 from reconciler.model.change import Operation
-from reconciler.state.store import ApplyRecord
+from reconciler.state.store import ApplyRecord, OperationRecord
 
 
 class ConsoleReporter(Reporter):
@@ -31,6 +32,12 @@ class ConsoleReporter(Reporter):
         self.console.print(
             f"  [green]ok[/green] {escape(str(operation.address))}"
             f" [dim]{operation.api_action}[/dim]"
+        )
+
+    def operation_settled(self, operation: Operation) -> None:
+        self.console.print(
+            f"  [green]ok[/green] {escape(str(operation.address))}"
+            f" [dim]{operation.api_action} (already so, no call)[/dim]"
         )
 
     def operation_retrying(
@@ -99,6 +106,9 @@ class LiveReporter(ConsoleReporter):
         self._refresh(operation.api_action)
         super().operation_retrying(operation, message, delay)
 
+    def operation_settled(self, operation: Operation) -> None:
+        self._advance(operation)
+
     def operation_failed(self, operation: Operation, message: str) -> None:
         self._advance(operation)
         super().operation_failed(operation, message)
@@ -153,6 +163,12 @@ def print_summary(
         )
     for key, reason in sorted(result.skipped.items()):
         console.print(f"  [dim]{escape(key)} skipped: {escape(reason)}[/dim]")
+    if result.interrupted:
+        console.print(
+            f"[yellow]Interrupted with {len(result.interrupted)} operation(s) "
+            f"unfinished. Run 'reconciler {verb}' again to finish: what was "
+            "sent is recorded, and nothing will be made twice.[/yellow]"
+        )
 
 
 def print_history_entry(console: Console, record: ApplyRecord) -> None:
@@ -165,7 +181,7 @@ def print_history_entry(console: Console, record: ApplyRecord) -> None:
         f"{record.command} [{colour}]{record.outcome}[/{colour}]"
         + (f"  calls: {calls}" if calls else "")
     )
-    for operation in record.operations:
+    for operation in sorted(record.operations, key=_natural):
         detail = (
             f" code {operation.code}: {operation.message}" if operation.code else ""
         )
@@ -176,3 +192,9 @@ def print_history_entry(console: Console, record: ApplyRecord) -> None:
             f"    {escape(operation.operation)} {operation.outcome}"
             f"{escape(detail)}{ids if operation.request_ids else ''}"
         )
+
+
+def _natural(record: OperationRecord) -> list[object]:
+    """``web-2`` before ``web-10``: numbers in names compare as numbers."""
+    parts = re.split(r"(\d+)", record.operation)
+    return [int(part) if part.isdigit() else part for part in parts]

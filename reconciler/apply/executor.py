@@ -80,6 +80,8 @@ class ApplyResult:
     seconds: float = 0.0
     # Operations not finished because the apply was interrupted.
     interrupted: list[str] = field(default_factory=list)
+    # The cloud's task or request numbers each operation's calls answered.
+    request_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -175,7 +177,7 @@ class Executor:
         for operation in [op for op in ready if self.steps.settled(op)]:
             # Its goal already holds (a batch create named it): no call needed.
             self._take_off_queue(operation.key)
-            self._finish(operation)
+            self._finish(operation, settled=True)
         ready = [op for op in ready if op.key in self.pending]
 
         for batch in form_batches(ready, self.settings.max_batch_size):
@@ -310,6 +312,9 @@ class Executor:
 
     def _apply_outcome(self, key: str, result: StepResult) -> None:
         operation = self.operation(key)
+        if result.request_ids:
+            known = self.result.request_ids.get(key, ())
+            self.result.request_ids[key] = known + result.request_ids
         self.waiting.pop(key, None)
         if result.outcome is Outcome.ACCEPTED and operation.wait_for:
             self._wait_for_goal(key)
@@ -329,10 +334,13 @@ class Executor:
         # New work to watch: look when it is due, or soon.
         self.next_poll = min(self.next_poll, max(self.due[key], now))
 
-    def _finish(self, operation: Operation) -> None:
+    def _finish(self, operation: Operation, settled: bool = False) -> None:
         self.steps.record_goal(operation)
         self.result.done.append(operation.key)
-        self.reporter.operation_done(operation)
+        if settled:
+            self.reporter.operation_settled(operation)
+        else:
+            self.reporter.operation_done(operation)
 
         for dependent in self.graph.successors(operation.key):
             self.unmet[dependent] -= 1

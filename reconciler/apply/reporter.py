@@ -24,6 +24,9 @@ class Reporter:
     def operation_done(self, operation: Operation) -> None:
         """An operation reached its goal and is recorded in state."""
 
+    def operation_settled(self, operation: Operation) -> None:
+        """An operation's goal already held, so it needed no call."""
+
     def operation_retrying(
         self, operation: Operation, message: str, delay: float
     ) -> None:

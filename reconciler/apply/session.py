@@ -82,7 +82,10 @@ def _outcome(result: ApplyResult) -> str:
 
 
 def _records(result: ApplyResult) -> list[OperationRecord]:
-    records = [OperationRecord(key, "done", None, "", ()) for key in result.done]
+    records = [
+        OperationRecord(key, "done", None, "", result.request_ids.get(key, ()))
+        for key in result.done
+    ]
     records += [
         OperationRecord(key, "failed", r.code, r.message, r.request_ids)
         for key, r in result.failed.items()

@@ -22,6 +22,6 @@ class Address:
         if not dot or not name or kind not in KINDS:
             raise ValueError(
                 f"{text!r} is not a resource address; expected KIND.NAME with "
-                f"KIND one of {', '.join(KINDS)} (e.g. instance.web-0)"
+                f"KIND one of {', '.join(KINDS)} (e.g. instance.web-0)."
             )
         return cls(kind, name)

@@ -90,7 +90,8 @@ def _check_unrecorded(address: Address, resource_id: str, store: StateStore) -> 
                 address,
                 "Resource already in state",
                 f"{address} is already recorded as {recorded[address].resource_id}. "
-                f"Run 'reconciler state rm {address}' first to adopt another.",
+                f"Run 'reconciler state rm {address} MANIFEST' first to adopt "
+                "another.",
             )
         )
     owner = next(

@@ -130,6 +130,11 @@ def _levels(graph: nx.DiGraph) -> list[list[Operation]]:
     ]
 
 
+def describe_depth(depth: int) -> str:
+    """``1 dependency level``, ``3 dependency levels``."""
+    return f"{depth} dependency level" + ("" if depth == 1 else "s")
+
+
 def describe_seconds(seconds: float) -> str:
     """``0.4s``, ``45s``, ``3m 20s``, ``1h 05m``: the precision a person needs."""
     if seconds < 10:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from reconciler.model.change import Action, AttributeChange, Change
-from reconciler.plan.estimate import describe_seconds
+from reconciler.plan.estimate import describe_depth, describe_seconds
 from reconciler.plan.plan import Plan
 from reconciler.plan.refresh import Drift
 from reconciler.plan.render import SYMBOLS, shown
@@ -56,7 +56,7 @@ def _head(plan: Plan) -> str:
     lines += [
         f"**API calls expected:** {sum(estimate.calls.values())} ({calls})  ",
         f"**Expected duration:** about {describe_seconds(estimate.seconds)} over "
-        f"{estimate.depth} dependency levels (assumed {plan.profile.name} timings)",
+        f"{describe_depth(estimate.depth)} (assumed {plan.profile.name} timings)",
     ]
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from reconciler.model.change import Action, AttributeChange, Change
 from reconciler.model.resource import CurrentResource
-from reconciler.plan.estimate import describe_seconds
+from reconciler.plan.estimate import describe_depth, describe_seconds
 from reconciler.plan.plan import Plan
 from reconciler.plan.refresh import Drift
 from reconciler.plan.rules import rules_for
@@ -78,7 +78,7 @@ def duration_line(plan: Plan) -> str:
     estimate = plan.estimate()
     return (
         f"Expected duration: about {describe_seconds(estimate.seconds)} over "
-        f"{estimate.depth} dependency levels (assumed {plan.profile.name} "
+        f"{describe_depth(estimate.depth)} (assumed {plan.profile.name} "
         "timings; see docs/plan-format.md)."
     )
 

@@ -92,7 +92,7 @@ def _left_by_dead_process(info: LockInfo) -> bool:
 
 def _locked(store: StateStore, holder: LockInfo) -> Diagnostic:
     return Diagnostic(
-        "the state is locked",
+        "The state is locked",
         f"{store.path} is held by {describe(holder)}. Wait for it to finish, "
         "raise --lock-timeout, or, if that run is gone, clear the lock with "
         "'reconciler force-unlock'.",

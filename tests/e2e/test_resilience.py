@@ -235,7 +235,7 @@ def test_two_concurrent_applies_never_both_run(
     second = reconciler("apply", "fleet.yaml", "--auto-approve", "--lock-timeout", "1s")
 
     assert second.returncode == 1
-    assert "the state is locked" in second.stderr
+    assert "The state is locked" in second.stderr
     assert f"pid {first.pid}" in second.stderr
     first.wait(timeout=60)
     assert first.returncode == 0

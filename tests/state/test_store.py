@@ -61,7 +61,7 @@ def test_a_second_holder_waits_then_gets_a_diagnostic_naming_the_first(
                 pass
 
     message = str(raised.value)
-    assert "the state is locked" in message
+    assert "The state is locked" in message
     assert f"pid {os.getpid()}" in message
     assert "force-unlock" in message
     assert store.try_lock(LockInfo("x", 1, "h", 0.0)) is None
