@@ -693,18 +693,28 @@ def emulator_serve(
     from reconciler.emulator import serve
 
     with reported_errors():
-        serve(
-            host,
-            port,
-            db,
-            faults,
-            secret_id,
-            secret_key,
-            time_scale,
-            durations=durations,
-            rate_limit=rate_limit,
-            timestamp_window=timestamp_window,
-        )
+        try:
+            serve(
+                host,
+                port,
+                db,
+                faults,
+                secret_id,
+                secret_key,
+                time_scale,
+                durations=durations,
+                rate_limit=rate_limit,
+                timestamp_window=timestamp_window,
+            )
+        except OSError as error:
+            raise DiagnosticError(
+                Diagnostic(
+                    f"Cannot listen on {host}:{port}",
+                    f"{error.strerror or error}. Another program (perhaps "
+                    "another local cloud) may hold the port: choose another "
+                    "with --port.",
+                )
+            ) from None
 
 
 # Steps shared by the commands
