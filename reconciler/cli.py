@@ -312,6 +312,13 @@ def apply_options(command: F) -> F:
             show_default=True,
             help="How long to wait for another apply's lock, e.g. 30s or 2m.",
         ),
+        click.option(
+            "--max-attempts",
+            type=click.IntRange(1, 100),
+            default=5,
+            show_default=True,
+            help="Calls per operation before a transient failure counts as final.",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -334,6 +341,7 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
+    max_attempts: int,
     refresh_only: bool,
 ) -> None:
     """Bring the cloud to the manifest, or carry out a saved plan.
@@ -350,6 +358,7 @@ def apply(
             ) as ws,
             _locked(ws, "apply", lock_timeout),
         ):
+            ws.settings = replace(ws.settings, max_attempts=max_attempts)
             steps = _steps(ws)
             if saved is not None:
                 # A saved plan is applied exactly; settling open intents
@@ -377,6 +386,7 @@ def destroy(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
+    max_attempts: int,
 ) -> None:
     """Delete everything the state owns, dependents first.
 
@@ -388,6 +398,7 @@ def destroy(
         workspace_for(paths, endpoint, region, state_path, parallelism) as ws,
         _locked(ws, "destroy", lock_timeout),
     ):
+        ws.settings = replace(ws.settings, max_attempts=max_attempts)
         steps = _steps(ws)
         resolve_open_intents(steps)
         the_plan = plan_destroy(ws.store, ws.apis, ws.manifest, ws.profile)
