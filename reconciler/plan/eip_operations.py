@@ -10,31 +10,13 @@ and only an unbound EIP can be bound or released (legacy-api.md, 11).
 from __future__ import annotations
 
 from reconciler.model.address import Address
-from reconciler.model.change import Action, Change, Operation
+from reconciler.model.change import Change, Operation
 from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.plan.chains import KindOperations
 from reconciler.plan.instance_operations import DEPOSED, GONE
 
 BOUND = "bound"
 UNBOUND = "unbound"
-
-
-def eip_operations(
-    change: Change,
-    desired: DesiredResource | None,
-    current: CurrentResource | None,
-    create_before_destroy: bool = False,
-) -> list[Operation]:
-    """The chain of operations that carries out ``change``."""
-    if change.action is Action.DELETE:
-        return _delete_chain(change, current)
-    assert desired is not None, f"{change.address}: a create needs its desired form"
-    if change.action is Action.CREATE:
-        return _create_chain(desired)
-    if change.action is Action.REPLACE:
-        if create_before_destroy:
-            return [*_create_chain(desired), *_delete_chain(change, current, True)]
-        return [*_delete_chain(change, current), *_create_chain(desired)]
-    return _update_chain(change)
 
 
 def _create_chain(desired: DesiredResource) -> list[Operation]:
@@ -48,7 +30,9 @@ def _create_chain(desired: DesiredResource) -> list[Operation]:
     return chain
 
 
-def _update_chain(change: Change) -> list[Operation]:
+def _update_chain(
+    change: Change, desired: DesiredResource, current: CurrentResource
+) -> list[Operation]:
     rows = {row.name: row for row in change.attributes}
     chain = []
     if "name" in rows:
@@ -70,7 +54,7 @@ def _update_chain(change: Change) -> list[Operation]:
 
 
 def _delete_chain(
-    change: Change, current: CurrentResource | None, deposed: bool = False
+    change: Change, current: CurrentResource | None, deposed: bool
 ) -> list[Operation]:
     chain = []
     if current is not None and current.attributes.get("instance"):
@@ -105,3 +89,7 @@ def _unbind(change: Change) -> Operation:
         resource_id=change.resource_id,
         wait_for=UNBOUND,
     )
+
+
+EIP_OPERATIONS = KindOperations(_create_chain, _delete_chain, _update_chain)
+eip_operations = EIP_OPERATIONS.chain

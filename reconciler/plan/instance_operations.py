@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model.address import Address
-from reconciler.model.change import Action, AttributeChange, Change, Operation
+from reconciler.model.change import AttributeChange, Change, Operation
 from reconciler.model.resource import (
     RUNNING,
     STOPPED,
     CurrentResource,
     DesiredResource,
 )
+from reconciler.plan.chains import KindOperations
 from reconciler.plan.rules import (
     INSTANCE_CREATE_KEYS,
     INSTANCE_CREATE_OPTIONAL,
@@ -40,26 +41,6 @@ _RUNNING_STEPS = ("name", "bandwidth", "image")
 _STOPPED_STEPS = ("password", "keyPair")
 
 
-def instance_operations(
-    change: Change,
-    desired: DesiredResource | None,
-    current: CurrentResource | None,
-    create_before_destroy: bool = False,
-) -> list[Operation]:
-    """The chain of operations that carries out ``change``."""
-    if change.action is Action.DELETE:
-        return [return_operation(change)]
-    assert desired is not None, f"{change.address}: a create needs its desired form"
-    if change.action is Action.CREATE:
-        return _create_chain(desired)
-    if change.action is Action.REPLACE:
-        if create_before_destroy:
-            return [*_create_chain(desired), return_operation(change, deposed=True)]
-        return [return_operation(change), *_create_chain(desired)]
-    assert current is not None, f"{change.address}: an update needs its current form"
-    return _update_chain(change, current)
-
-
 def return_operation(change: Change, deposed: bool = False) -> Operation:
     return Operation(
         change.address,
@@ -68,6 +49,18 @@ def return_operation(change: Change, deposed: bool = False) -> Operation:
         resource_id=change.resource_id,
         wait_for=GONE,
     )
+
+
+def _delete(
+    change: Change, current: CurrentResource | None, deposed: bool
+) -> list[Operation]:
+    return [return_operation(change, deposed)]
+
+
+def _update(
+    change: Change, desired: DesiredResource, current: CurrentResource
+) -> list[Operation]:
+    return _update_chain(change, current)
 
 
 def create_config(attributes: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -168,3 +161,7 @@ def _power(address: Address, state: str, resource_id: str | None = None) -> Oper
         resource_id=resource_id,
         wait_for=state,
     )
+
+
+INSTANCE_OPERATIONS = KindOperations(_create_chain, _delete, _update)
+instance_operations = INSTANCE_OPERATIONS.chain

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.model.address import Address
-from reconciler.model.change import Action, Change, Operation
+from reconciler.model.change import Change, Operation
 from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.plan.chains import KindOperations
 from reconciler.plan.instance_operations import DEPOSED, GONE
 
 TASK = "task"
@@ -29,26 +30,6 @@ ADD, REMOVE, REGISTER, DEREGISTER, REWEIGH = (
     "_deregister",
     "_reweigh",
 )
-
-
-def loadbalancer_operations(
-    change: Change,
-    desired: DesiredResource | None,
-    current: CurrentResource | None,
-    create_before_destroy: bool = False,
-) -> list[Operation]:
-    """The chain of operations that carries out ``change``."""
-    if change.action is Action.DELETE:
-        return [_delete(change)]
-    assert desired is not None, f"{change.address}: a create needs its desired form"
-    if change.action is Action.CREATE:
-        return _create_chain(desired)
-    if change.action is Action.REPLACE:
-        if create_before_destroy:
-            return [*_create_chain(desired), _delete(change, deposed=True)]
-        return [_delete(change), *_create_chain(desired)]
-    assert current is not None, f"{change.address}: an update needs its current form"
-    return _update_chain(change, desired, current)
 
 
 def _create_chain(desired: DesiredResource) -> list[Operation]:
@@ -190,11 +171,19 @@ def _record_last(
     return steps
 
 
-def _delete(change: Change, deposed: bool = False) -> Operation:
-    return Operation(
-        change.address,
-        "DeleteLoadBalancers",
-        params={DEPOSED: True} if deposed else {},
-        resource_id=change.resource_id,
-        wait_for=GONE,
-    )
+def _delete(
+    change: Change, current: CurrentResource | None, deposed: bool
+) -> list[Operation]:
+    return [
+        Operation(
+            change.address,
+            "DeleteLoadBalancers",
+            params={DEPOSED: True} if deposed else {},
+            resource_id=change.resource_id,
+            wait_for=GONE,
+        )
+    ]
+
+
+LOAD_BALANCER_OPERATIONS = KindOperations(_create_chain, _delete, _update_chain)
+loadbalancer_operations = LOAD_BALANCER_OPERATIONS.chain

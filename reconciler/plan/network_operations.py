@@ -9,8 +9,9 @@ together by one ``DeleteKeyPair`` call.
 
 from __future__ import annotations
 
-from reconciler.model.change import Action, Change, Operation
+from reconciler.model.change import Change, Operation
 from reconciler.model.resource import CurrentResource, DesiredResource
+from reconciler.plan.chains import KindOperations
 from reconciler.plan.instance_operations import DEPOSED, GONE
 
 # Per kind: the create action, the delete action, the rename action.
@@ -21,31 +22,22 @@ _ACTIONS = {
 }
 
 
-def network_operations(
-    change: Change,
-    desired: DesiredResource | None,
-    current: CurrentResource | None,
-    create_before_destroy: bool = False,
+def _create(desired: DesiredResource) -> list[Operation]:
+    create_action, _, _ = _ACTIONS[desired.address.kind]
+    return [
+        Operation(
+            desired.address,
+            create_action,
+            batch_key=_batch_key(desired),
+            params=dict(desired.attributes),
+        )
+    ]
+
+
+def _rename(
+    change: Change, desired: DesiredResource, current: CurrentResource
 ) -> list[Operation]:
-    """The chain of operations that carries out ``change``."""
-    create_action, _, rename_action = _ACTIONS[change.address.kind]
-    if change.action is Action.DELETE:
-        return [_delete(change)]
-    assert desired is not None, f"{change.address}: a create needs its desired form"
-
-    create = Operation(
-        change.address,
-        create_action,
-        batch_key=_batch_key(desired),
-        params=dict(desired.attributes),
-    )
-    if change.action is Action.CREATE:
-        return [create]
-    if change.action is Action.REPLACE:
-        if create_before_destroy:
-            return [create, _delete(change, deposed=True)]
-        return [_delete(change), create]
-
+    _, _, rename_action = _ACTIONS[change.address.kind]
     rows = {row.name: row for row in change.attributes}
     return [
         Operation(
@@ -64,12 +56,20 @@ def _batch_key(desired: DesiredResource) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def _delete(change: Change, deposed: bool = False) -> Operation:
+def _delete(
+    change: Change, current: CurrentResource | None, deposed: bool
+) -> list[Operation]:
     _, delete_action, _ = _ACTIONS[change.address.kind]
-    return Operation(
-        change.address,
-        delete_action,
-        params={DEPOSED: True} if deposed else {},
-        resource_id=change.resource_id,
-        wait_for=GONE,
-    )
+    return [
+        Operation(
+            change.address,
+            delete_action,
+            params={DEPOSED: True} if deposed else {},
+            resource_id=change.resource_id,
+            wait_for=GONE,
+        )
+    ]
+
+
+NETWORK_OPERATIONS = KindOperations(_create, _delete, _rename)
+network_operations = NETWORK_OPERATIONS.chain

@@ -16,6 +16,7 @@ PURE = [
     "eip_operations",
     "loadbalancer_operations",
     "rebind",
+    "chains",
     "rules",
     "sensitive",
     "estimate",
