@@ -116,6 +116,16 @@ def main(verbose: int) -> None:
     )
 
 
+STATE_OPTION = click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State database (default: .reconciler/state.db beside the manifest).",
+)
+# Optional where --state alone is enough.
+MANIFEST_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
 def cloud_options(command: F) -> F:
     """Options shared by every command that talks to a cloud."""
     decorators = [
@@ -129,12 +139,7 @@ def cloud_options(command: F) -> F:
             "else the real Tencent Cloud).",
         ),
         click.option("--region", help="Region, e.g. ap-guangzhou."),
-        click.option(
-            "--state",
-            "state_path",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="State database (default: .reconciler/state.db beside the manifest).",
-        ),
+        STATE_OPTION,
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -406,13 +411,8 @@ def destroy(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="State database (default: .reconciler/state.db beside the manifest).",
-)
+@MANIFEST_PATHS
+@STATE_OPTION
 @click.option(
     "--limit",
     type=click.IntRange(1, 1000),
@@ -422,10 +422,8 @@ def destroy(
 )
 def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> None:
     """Show past applies, each operation's outcome and request ids."""
-    with reported_errors():
-        store = StateStore(_state_file(paths, state_path))
+    with reported_errors(), _existing_state(paths, state_path) as store:
         records = store.history(limit)
-        store.close()
     if not records:
         stdout.print("No applies recorded yet.")
     for record in records:
@@ -433,13 +431,8 @@ def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> Non
 
 
 @main.command("force-unlock")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="State database (default: .reconciler/state.db beside the manifest).",
-)
+@MANIFEST_PATHS
+@STATE_OPTION
 @click.option(
     "--force",
     is_flag=True,
@@ -451,11 +444,9 @@ def force_unlock(paths: tuple[Path, ...], state_path: Path | None, force: bool) 
     A lock held by a process that still runs on this host is left alone
     unless --force: clearing it would let two applies run at once.
     """
-    with reported_errors():
-        store = StateStore(_state_file(paths, state_path))
+    with reported_errors(), _existing_state(paths, state_path) as store:
         holder = store.lock_holder()
         if holder is not None and held_by_live_process(holder) and not force:
-            store.close()
             raise DiagnosticError(
                 Diagnostic(
                     "The lock's holder is still running",
@@ -465,25 +456,10 @@ def force_unlock(paths: tuple[Path, ...], state_path: Path | None, force: bool) 
                 )
             )
         holder = store.unlock()
-        store.close()
     if holder is None:
         stdout.print("The state was not locked.")
         return
     stdout.print(f"Removed the lock held by {describe_lock(holder)}.")
-
-
-def _state_file(paths: Sequence[Path], state_path: Path | None) -> Path:
-    if state_path is not None:
-        return state_path
-    if not paths:
-        raise DiagnosticError(
-            Diagnostic(
-                "No state given",
-                "Name the manifest (its state is .reconciler/state.db beside "
-                "it) or the state file with --state.",
-            )
-        )
-    return default_state_path(paths)
 
 
 @main.command()
@@ -514,15 +490,6 @@ def graph(
 @main.group()
 def state() -> None:
     """Inspect what the state records."""
-
-
-STATE_OPTION = click.option(
-    "--state",
-    "state_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="State database (default: .reconciler/state.db beside the manifest).",
-)
-MANIFEST_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
 @state.command("list")
