@@ -185,13 +185,7 @@ def test_an_apply_killed_mid_way_is_resumed_by_the_next(
     tmp_path: Path, reconciler: Run, cloud: Any, kill_after_calls: int
 ) -> None:
     write_fleet(tmp_path, cloud, running=4, stopped=4)
-    apply = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    apply = start_apply(tmp_path)
     wait_for_calls(cloud, kill_after_calls, apply)
     apply.send_signal(signal.SIGKILL)
     apply.wait(timeout=30)
@@ -202,7 +196,20 @@ def test_an_apply_killed_mid_way_is_resumed_by_the_next(
     assert_converged_without_duplicates(cloud, reconciler, running=4, stopped=4)
 
 
-def wait_for_calls(cloud: Any, count: int, process: subprocess.Popen[bytes]) -> None:
+def start_apply(workdir: Path, watch: bool = False) -> subprocess.Popen[str]:
+    """``reconciler apply fleet.yaml`` in the background; stderr readable if
+    ``watch``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
+        cwd=workdir,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if watch else subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_for_calls(cloud: Any, count: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         calls = requests.get(f"{cloud.url}/_emulator/calls").json()["calls"]
@@ -225,14 +232,7 @@ def test_two_concurrent_applies_never_both_run(
 ) -> None:
     write_fleet(tmp_path, cloud, running=2, stopped=0)
     set_faults(cloud, [{"action": "RunInstancesHour", "outcome": {"delay": 160}}])
-    first = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_apply(tmp_path, watch=True)
     wait_for_line(first, "-> RunInstancesHour")
 
     second = reconciler("apply", "fleet.yaml", "--auto-approve", "--lock-timeout", "1s")
@@ -249,14 +249,7 @@ def test_ctrl_c_waits_for_calls_in_flight_and_the_next_apply_finishes(
 ) -> None:
     write_fleet(tmp_path, cloud, running=3, stopped=0)
     set_faults(cloud, [{"action": "RunInstancesHour", "outcome": {"delay": 60}}])
-    apply = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    apply = start_apply(tmp_path, watch=True)
     wait_for_line(apply, "-> RunInstancesHour")
     apply.send_signal(signal.SIGINT)
     _, errors = apply.communicate(timeout=60)
@@ -280,13 +273,7 @@ def test_a_killed_web_tier_apply_is_resumed_with_nothing_made_twice(
     (tmp_path / "fleet.yaml").write_text(
         example.read_text().replace("endpoint: local", f'endpoint: "{cloud.url}"')
     )
-    apply = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "fleet.yaml", "--auto-approve"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    apply = start_apply(tmp_path)
     wait_for_calls(cloud, kill_after_calls, apply)
     apply.send_signal(signal.SIGKILL)
     apply.wait(timeout=30)
