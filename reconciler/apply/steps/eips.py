@@ -148,7 +148,10 @@ class EipSteps(ServiceSteps):
         self, waiting: Mapping[str, Operation]
     ) -> tuple[list[StepResult], Counter[str]]:
         ids = sorted({self.context.id_of_operation(op) for op in waiting.values()})
-        views = {view.eip_id: view for view in self.eip.describe_eips(ids)}
+        views = {
+            view.eip_id: view
+            for view in self.context.read_in_parallel(self.eip.describe_eips, ids)
+        }
 
         results = []
         for key, operation in waiting.items():

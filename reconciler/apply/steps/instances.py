@@ -270,7 +270,10 @@ class InstanceSteps(ServiceSteps):
     ) -> tuple[list[StepResult], Counter[str]]:
         """Read the waiting instances in batches; say which reached their goal."""
         ids = sorted({self.context.id_of_operation(op) for op in waiting.values()})
-        views = {view.instance_id: view for view in self.cvm.describe_instances(ids)}
+        views = {
+            view.instance_id: view
+            for view in self.context.read_in_parallel(self.cvm.describe_instances, ids)
+        }
 
         results = []
         for key, operation in waiting.items():
