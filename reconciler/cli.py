@@ -424,6 +424,15 @@ def history(paths: tuple[Path, ...], state_path: Path | None, limit: int) -> Non
     """Show past applies, each operation's outcome and request ids."""
     with reported_errors(), _existing_state(paths, state_path) as store:
         records = store.history(limit)
+        holder = store.lock_holder()
+    # An apply still marked running whose process is gone was interrupted.
+    still_running = holder is not None and held_by_live_process(holder)
+    records = [
+        replace(record, outcome="interrupted")
+        if record.outcome == "running" and not (still_running and index == 0)
+        else record
+        for index, record in enumerate(records)
+    ]
     if not records:
         stdout.print("No applies recorded yet.")
     for record in records:
@@ -782,8 +791,9 @@ def _existing_state(
         raise DiagnosticError(
             Diagnostic(
                 "No state",
-                f"There is no state at {path}. Give the manifest's path, or "
-                "--state FILE, or apply a manifest first.",
+                f"There is no state at {path}: nothing has been applied with "
+                "this manifest yet. Apply it first, or name another state "
+                "with --state FILE.",
             )
         )
     store = StateStore(path)
@@ -846,7 +856,7 @@ def _execute(
         return
     _confirm(auto_approve, verb)
 
-    stderr.print(f"\n[bold]Applying to the {ws.endpoint_label}...[/bold]")
+    stderr.print(f"\n[bold]Applying to {ws.endpoint_label}...[/bold]")
     result = execute_plan(
         the_plan,
         steps,
@@ -877,7 +887,12 @@ def _confirm(auto_approve: bool, verb: str) -> None:
                 "Review the plan above and run again with --auto-approve.",
             )
         )
-    answer = click.prompt(f"Do you want to {verb} these changes? Only 'yes' proceeds")
+    try:
+        answer = click.prompt(
+            f"Do you want to {verb} these changes? Only 'yes' proceeds"
+        )
+    except click.Abort:
+        answer = ""
     if answer.strip() != "yes":
         stderr.print(f"Nothing was changed; {verb} cancelled.")
         sys.exit(1)

@@ -126,7 +126,7 @@ def open_workspace(
         apis=CloudApis.over(client),
         settings=settings,
         profile=profile,
-        endpoint_label="local cloud" if emulator else (endpoint or "Tencent Cloud"),
+        endpoint_label="the local cloud" if emulator else (endpoint or "Tencent Cloud"),
         _emulator=emulator,
     )
 

@@ -145,7 +145,8 @@ def print_summary(
     outcome = "complete" if result.succeeded else "incomplete"
     console.print(
         f"[{colour}][bold]{verb.capitalize()} {outcome}:"
-        f"[/bold] {len(result.done)} operations done, {len(result.failed)} failed,"
+        f"[/bold] {_count(len(result.done), 'operation')} done, "
+        f"{len(result.failed)} failed,"
         f" {len(result.skipped)} skipped in {result.seconds:.1f}s.[/{colour}]"
     )
     actions = sorted(set(result.calls) | set(predicted))
@@ -198,3 +199,7 @@ def _natural(record: OperationRecord) -> list[object]:
     """``web-2`` before ``web-10``: numbers in names compare as numbers."""
     parts = re.split(r"(\d+)", record.operation)
     return [int(part) if part.isdigit() else part for part in parts]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -272,7 +272,11 @@ class Executor:
                 self._take_poll(future)
             else:
                 keys = self.in_flight.pop(future)
-                self._take_results(keys, _results_of(future, keys))
+                results = _results_of(future, keys)
+                if results and not any(result.sent for result in results):
+                    # The step found the goal held and sent nothing.
+                    self.result.calls[self.operation(keys[0]).api_action] -= 1
+                self._take_results(keys, results)
 
     def _take_poll(self, future: Future[tuple[list[StepResult], Counter[str]]]) -> None:
         self.poll_future = None
@@ -319,7 +323,7 @@ class Executor:
         if result.outcome is Outcome.ACCEPTED and operation.wait_for:
             self._wait_for_goal(key)
         elif result.outcome in (Outcome.DONE, Outcome.ACCEPTED):
-            self._finish(operation)
+            self._finish(operation, settled=not result.sent)
         elif result.outcome is Outcome.RETRY and self._may_retry(key):
             self._requeue(operation, result)
         else:

@@ -21,3 +21,5 @@ class StepResult:
     code: int | None = None
     message: str = ""
     request_ids: tuple[str, ...] = field(default_factory=tuple)
+    # False when the step found its goal already held and sent no call.
+    sent: bool = True

@@ -19,6 +19,7 @@ from reconciler.manifest.result import NO_LIFECYCLE, Lifecycle
 from reconciler.model.address import Address
 from reconciler.model.change import Action, AttributeChange, Change
 from reconciler.model.resource import RUNNING, CurrentResource, DesiredResource
+from reconciler.plan.loadbalancer_operations import list_change_actions
 from reconciler.plan.rules import AttributeRule, Mode, rules_for
 from reconciler.plan.sensitive import secret_matches
 
@@ -158,9 +159,15 @@ def _attribute_rows(
         if _same(old, new, sensitive):
             continue
         how = _how(rule, new)
+        if how is not None and name in _LIST_ATTRIBUTES.get(desired.address.kind, ()):
+            how = list_change_actions(name, old or [], new or [])
         if how is not None:
             rows.append(AttributeChange(name, old, new, how, sensitive))
     return tuple(rows)
+
+
+# Attributes whose change is a set of calls on the list's items.
+_LIST_ATTRIBUTES = {"loadBalancer": ("listeners", "backends")}
 
 
 def _same(old: Any, new: Any, sensitive: bool) -> bool:

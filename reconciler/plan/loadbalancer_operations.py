@@ -19,6 +19,7 @@ from reconciler.model.change import Change, Operation
 from reconciler.model.resource import CurrentResource, DesiredResource
 from reconciler.plan.chains import KindOperations
 from reconciler.plan.instance_operations import DEPOSED, GONE
+from reconciler.plan.rebind import REPLACED
 
 TASK = "task"
 # Operation params starting with "_" say what the call sends; the others
@@ -123,7 +124,12 @@ def _backend_steps(
 ) -> list[Operation]:
     old_weights = {row["instance"]: row["weight"] for row in old}
     new_weights = {row["instance"]: row["weight"] for row in new}
-    gone = sorted(set(old_weights) - set(new_weights))
+    # A replaced instance's old registration goes with the old instance.
+    gone = sorted(
+        name
+        for name in set(old_weights) - set(new_weights)
+        if not str(name).endswith(REPLACED)
+    )
     joining = sorted(set(new_weights) - set(old_weights))
     reweighed = sorted(
         name
@@ -150,6 +156,18 @@ def _backend_steps(
         if names
     ]
     return _record_last(steps, "backends", new)
+
+
+def list_change_actions(
+    name: str, old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> str:
+    """The calls that change a listener or backend list, for the plan's row."""
+    address = Address("loadBalancer", "-")
+    if name == "listeners":
+        steps = _listener_steps(address, None, old, new)
+    else:
+        steps = _backend_steps(address, None, old, new)
+    return ", ".join(step.api_action for step in steps) or "nothing to send"
 
 
 def _record_last(

@@ -17,7 +17,10 @@ from reconciler.model.address import Address
 from reconciler.model.change import Action, AttributeChange, Change
 from reconciler.model.resource import CurrentResource, DesiredResource
 
-_REBIND = "bound again: {} is replaced"
+_REBIND = "bound again: {} replaced"
+# Marks a backend row whose instance is being replaced: the cloud drops its
+# registration when the old instance is returned, so it is only shown.
+REPLACED = " (replaced)"
 
 
 def rebind_replaced(
@@ -56,18 +59,28 @@ def _rebinding(
         instance = attributes.get("instance")
         if instance in replaced and record.attributes.get("instance") == instance:
             return AttributeChange(
-                "instance", instance, instance, _REBIND.format(f"instance.{instance}")
+                "instance", instance, instance, _rebind_reason([instance])
             )
     if resource.address.kind == "loadBalancer":
         rows = attributes.get("backends") or []
         moving = sorted({row["instance"] for row in rows} & replaced)
         if moving:
-            # Shown as leaving and joining again, so one register call
-            # carries the new instances.
-            old = [row for row in _backends(record) if row["instance"] not in moving]
-            names = ", ".join(f"instance.{name}" for name in moving)
-            return AttributeChange("backends", old, list(rows), _REBIND.format(names))
+            # Shown as leaving (marked replaced) and joining again, so one
+            # register call carries the new instances.
+            old = [
+                {**row, "instance": f"{row['instance']}{REPLACED}"}
+                if row["instance"] in moving
+                else row
+                for row in _backends(record)
+            ]
+            return AttributeChange("backends", old, list(rows), _rebind_reason(moving))
     return None
+
+
+def _rebind_reason(names: Sequence[str]) -> str:
+    verb = "is" if len(names) == 1 else "are"
+    listed = ", ".join(f"instance.{name}" for name in names)
+    return _REBIND.format(f"{listed} {verb}")
 
 
 def _backends(record: CurrentResource) -> list[dict[str, Any]]:

@@ -385,7 +385,7 @@ class StateStore:
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO applies (command, started_at, outcome) "
-                "VALUES (?, ?, 'interrupted')",
+                "VALUES (?, ?, 'running')",
                 (command, time.time()),
             )
             return int(cursor.lastrowid or 0)

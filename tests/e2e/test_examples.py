@@ -18,7 +18,14 @@ from reconciler.emulator import EmulatorConfig, start_in_thread
 Run = Any  # the ``reconciler`` fixture of conftest.py
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ALL = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix == ".yaml" or p.is_dir())
+ALL = sorted(
+    p.name
+    for p in EXAMPLES.iterdir()
+    if not p.name.startswith(".") and (p.suffix == ".yaml" or p.is_dir())
+)
+# A user's own runs of the examples leave state beside them; a test starts
+# from the manifests alone.
+LOCAL_STATE = shutil.ignore_patterns(".reconciler")
 
 
 def live_resources(cloud_db: Path) -> dict[str, int]:
@@ -42,7 +49,7 @@ def test_example_applies_converges_and_destroys(
     source = EXAMPLES / example
     target = tmp_path / example
     if source.is_dir():
-        shutil.copytree(source, target)
+        shutil.copytree(source, target, ignore=LOCAL_STATE)
     else:
         shutil.copy(source, target)
     state_dir = target if source.is_dir() else tmp_path

@@ -109,7 +109,7 @@ def test_history_keeps_each_apply_with_its_operations(store: StateStore) -> None
     store.begin_apply("destroy")
 
     latest, earlier = store.history()
-    assert latest.command == "destroy" and latest.outcome == "interrupted"
+    assert latest.command == "destroy" and latest.outcome == "running"
     assert earlier.outcome == "failed"
     assert earlier.calls == {"StartInstances": 2}
     assert earlier.operations[1].request_ids == ("7",)

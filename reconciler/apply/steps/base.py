@@ -159,8 +159,8 @@ class ServiceSteps:
         batch: list[Operation],
         params: Mapping[str, Any],
         create: Callable[[], list[Created]],
-    ) -> list[Created] | None:
-        """Journal, create, record; None when the answer was lost.
+    ) -> list[Created] | UnknownOutcomeError:
+        """Journal, create, record; the error when the answer was lost.
 
         A lost answer leaves the intent open for the next apply's ``resume``;
         an error answer means nothing was made, and closes it.
@@ -168,8 +168,8 @@ class ServiceSteps:
         intent = self.context.open_intent(batch[0].api_action, batch, params)
         try:
             created = create()
-        except UnknownOutcomeError:
-            return None
+        except UnknownOutcomeError as error:
+            return error
         except ApiError:
             self.context.store.abandon_intent(intent.client_token)
             raise
@@ -230,13 +230,18 @@ def recorded_params(operation: Operation) -> dict[str, Any]:
     }
 
 
-def answer_lost(batch: list[Operation]) -> list[StepResult]:
-    """The create's answer was lost: its intent stays open, nothing is retried."""
+def answer_lost(batch: list[Operation], error: Exception) -> list[StepResult]:
+    """A create got no answer: its intent stays open, nothing is retried."""
     message = (
-        f"the answer to {batch[0].api_action} was lost; the next apply finds "
-        "out what it made, without making anything twice"
+        f"{batch[0].api_action} got no answer ({error}); if it reached the "
+        "cloud, the next apply finds what it made, without making anything twice"
     )
     return one_call_each(batch, Outcome.FAILED, message)
+
+
+def nothing_to_send(operations: list[Operation]) -> list[StepResult]:
+    """The goal already holds (the cloud did it, or it was never needed)."""
+    return [StepResult(op.key, Outcome.DONE, sent=False) for op in operations]
 
 
 def one_call_each(

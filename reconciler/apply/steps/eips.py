@@ -20,6 +20,7 @@ from reconciler.apply.steps.base import (
     StepContext,
     answer_lost,
     batch_outcomes,
+    nothing_to_send,
     one_call_each,
 )
 from reconciler.cloud.eip import BOUND, CREATE_FAILED, CREATING, UNBOUND
@@ -61,8 +62,8 @@ class EipSteps(ServiceSteps):
                 )
             ],
         )
-        if created is None:
-            return answer_lost(batch)
+        if isinstance(created, Exception):
+            return answer_lost(batch, created)
 
         ids = {address: eip_id for address, eip_id, _ in created}
         return [
@@ -124,7 +125,7 @@ class EipSteps(ServiceSteps):
         current = self.eip.describe_eips([eip_id])
         if current and current[0].status == UNBOUND:
             # Returning its instance already freed it (legacy-api.md, 14).
-            return one_call_each(batch, Outcome.DONE)
+            return nothing_to_send(batch)
         self.eip.unbind(eip_id)
         return one_call_each(batch, Outcome.ACCEPTED)
 

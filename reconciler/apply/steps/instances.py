@@ -78,12 +78,12 @@ class InstanceSteps(ServiceSteps):
             ids = self.cvm.run_instances_hour(
                 self._call_config(config), len(batch), name, intent.client_token
             )
-        except TransportError:
+        except TransportError as error:
             # The call may have created the instances and lost the answer,
             # even after the client re-sent it with the same token. The
             # intent stays open: the next apply re-sends that token and
             # records whatever exists, so nothing is created twice.
-            return answer_lost(batch)
+            return answer_lost(batch, error)
         except ApiError:
             # The cloud answered with an error: nothing was created.
             self.context.store.abandon_intent(intent.client_token)

@@ -21,6 +21,7 @@ from reconciler.apply.steps.base import (
     ServiceSteps,
     StepContext,
     answer_lost,
+    nothing_to_send,
     one_call_each,
 )
 from reconciler.cloud.clb import ListenerSpec
@@ -93,8 +94,8 @@ class LoadBalancerSteps(ServiceSteps):
             return [(operation.address, made.ids[0], params)]
 
         created = self.create_journaled(batch, params, create)
-        if created is None:
-            return answer_lost(batch)
+        if isinstance(created, Exception):
+            return answer_lost(batch, created)
         if not tasks:
             # Found after a lost answer: the next apply sees how it runs.
             return one_call_each(batch, Outcome.DONE)
@@ -135,7 +136,7 @@ class LoadBalancerSteps(ServiceSteps):
             if (view.port, view.protocol) in going
         ]
         if not ids:
-            return one_call_each(batch, Outcome.DONE)
+            return nothing_to_send(batch)
         return self._accepted(batch, self.clb.delete_listeners(lb_id, ids))
 
     def register(self, batch: list[Operation]) -> list[StepResult]:
@@ -155,7 +156,7 @@ class LoadBalancerSteps(ServiceSteps):
             if instance_id in registered
         ]
         if not ids:
-            return one_call_each(batch, Outcome.DONE)
+            return nothing_to_send(batch)
         return self._accepted(batch, self.clb.deregister_backends(lb_id, ids))
 
     def reweigh(self, batch: list[Operation]) -> list[StepResult]:

@@ -73,7 +73,9 @@ class NetworkSteps(ServiceSteps):
                 )
             ],
         )
-        return answer_lost(batch) if created is None else _done(batch)
+        if isinstance(created, Exception):
+            return answer_lost(batch, created)
+        return _done(batch)
 
     def _find_vpc(self, name: str, cidr: str) -> str | None:
         views = self.vpc.describe_vpcs(name=name)
@@ -110,8 +112,8 @@ class NetworkSteps(ServiceSteps):
                 ),
             ),
         )
-        if created is None:
-            return answer_lost(batch)
+        if isinstance(created, Exception):
+            return answer_lost(batch, created)
 
         made = {address for address, _, _ in created}
         return [
@@ -169,7 +171,9 @@ class NetworkSteps(ServiceSteps):
                 )
             ],
         )
-        return answer_lost(batch) if created is None else _done(batch)
+        if isinstance(created, Exception):
+            return answer_lost(batch, created)
+        return _done(batch)
 
     def _find_key_pair(self, name: str) -> str | None:
         views = self.cvm.describe_key_pairs(name=name)
