@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import networkx as nx
+
 from reconciler.apply.executor import ApplyResult, Executor, ExecutorSettings
 from reconciler.apply.steps import CloudSteps, StepContext
 from reconciler.cloud.apis import CloudApis
@@ -81,17 +83,16 @@ def lower_bound(calls_needed: Counter[str]) -> int:
     return sum(math.ceil(n / batch_limit(a)) for a, n in calls_needed.items())
 
 
-def critical_path(graph: object, time_scale: float) -> float:
+def critical_path(graph: nx.DiGraph, time_scale: float) -> float:
     """Seconds of task time along the longest dependency chain."""
-    import networkx as nx
 
     def weight(key: str) -> float:
-        action = graph.nodes[key]["operation"].api_action  # type: ignore[attr-defined]
+        action = graph.nodes[key]["operation"].api_action
         return DEFAULT_DURATIONS.get(action, 0.0) * time_scale
 
-    longest = {}
+    longest: dict[str, float] = {}
     for key in nx.topological_sort(graph):
-        before = [longest[p] for p in graph.predecessors(key)]  # type: ignore[attr-defined]
+        before = [longest[p] for p in graph.predecessors(key)]
         longest[key] = max(before, default=0.0) + weight(key)
     return max(longest.values(), default=0.0)
 
