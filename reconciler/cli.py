@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType):  # type: ignore[type-arg]
     """``30s``, ``2m``, ``1h`` or plain seconds, as a number of seconds."""
 
     name = "duration"

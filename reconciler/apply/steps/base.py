@@ -90,7 +90,9 @@ class StepContext:
         record = self.store.resource(address)
         return None if record is None else record.attributes.get(name)
 
-    def recordable(self, address: Address, attributes: Mapping[str, Any]) -> dict:
+    def recordable(
+        self, address: Address, attributes: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Attributes as state keeps them: secrets as salted hashes only."""
         rules = rules_for(address.kind)
         return {
@@ -200,7 +202,7 @@ class ServiceSteps:
         if operation.api_action not in self.renames:
             return False
         wanted = operation.params.get("name")
-        return self.context.recorded(operation.address, "name") == wanted
+        return bool(self.context.recorded(operation.address, "name") == wanted)
 
     def record_goal(self, operation: Operation) -> None:
         """Commit what a finished operation changed."""

@@ -223,7 +223,9 @@ class InstanceSteps(ServiceSteps):
         A resource created a moment ago may not be visible to every part of
         the cloud yet; if Describe shows it, the item is only re-queued.
         """
-        missing = [r.resource_id for r in results if r.code == _NOT_FOUND]
+        missing = [
+            r.resource_id for r in results if r.code == _NOT_FOUND and r.resource_id
+        ]
         if not missing:
             return results
         seen = {view.instance_id for view in self.cvm.describe_instances(missing)}
