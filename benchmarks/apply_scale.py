@@ -249,6 +249,7 @@ def main() -> None:
         batch_linger=0.3,
         settle_seconds=settle,
         first_poll_fraction=0.9,
+        poll_gather=0.2,
     )
     batched = run(
         args.instances, args.time_scale, local, args.distinct_names, args.real_limits

@@ -61,6 +61,8 @@ class ExecutorSettings:
     # the share of it to wait before the first status read.
     settle_seconds: Mapping[str, float] = field(default_factory=dict)
     first_poll_fraction: float = 0.5
+    # Seconds a status read may wait for more work to fall due.
+    poll_gather: float = 1.0
     # Seconds an operation may wait for its goal status before it fails: at
     # least ``deadline``, and ten times its action's usual settle time.
     deadline: float = 300.0
@@ -231,7 +233,9 @@ class Executor:
         (``settle_seconds``, scaled by ``first_poll_fraction``), so nobody
         asks after work that cannot be finished yet; then again at
         intervals that grow with how late it is, between ``poll_initial``
-        and ``poll_max``.
+        and ``poll_max``. Work that falls due one resource at a time (each
+        return answered a moment after the last) is gathered for up to
+        ``poll_gather`` seconds, so one read covers many.
         """
         now = self.clock()
         if not self.waiting or self.poll_future or now < self.next_poll:
@@ -239,6 +243,11 @@ class Executor:
         due = [key for key in self.waiting if self.due.get(key, 0.0) <= now]
         if not due:
             self.next_poll = min(self.due[key] for key in self.waiting)
+            return
+        coming = [self.due[key] for key in self.waiting if self.due[key] > now]
+        gathered_until = min(self.due[key] for key in due) + self.settings.poll_gather
+        if coming and now < gathered_until:
+            self.next_poll = min(gathered_until, max(coming))
             return
         waiting = {key: self.operation(key) for key in due}
         self.poll_future = pool.submit(self.steps.poll, waiting)

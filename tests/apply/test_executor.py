@@ -13,7 +13,7 @@ from reconciler.model.address import Address
 from reconciler.model.change import Operation
 
 FAST = ExecutorSettings(
-    retry_base=0.0, poll_initial=0.0, poll_max=0.0, batch_linger=0.0
+    retry_base=0.0, poll_initial=0.0, poll_max=0.0, batch_linger=0.0, poll_gather=0.0
 )
 
 
