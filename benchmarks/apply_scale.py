@@ -247,6 +247,7 @@ def main() -> None:
         poll_max=0.5,
         retry_base=0.1,
         batch_linger=0.3,
+        batch_linger_max=2.0,
         settle_seconds=settle,
         first_poll_fraction=0.9,
         poll_gather=0.2,

@@ -258,6 +258,7 @@ def _settings_for(endpoint: str | None, parallelism: int) -> ExecutorSettings:
             poll_max=0.5,
             retry_base=0.1,
             batch_linger=0.3,
+            batch_linger_max=2.0,
             poll_gather=0.2,
         )
     return ExecutorSettings(parallelism=parallelism)

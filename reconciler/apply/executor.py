@@ -67,8 +67,10 @@ class ExecutorSettings:
     # least ``deadline``, and ten times its action's usual settle time.
     deadline: float = 300.0
     deadline_factor: float = 10.0
-    # Seconds a partial batch may wait for more operations of its kind.
+    # Seconds a partial batch may wait for more operations of its kind, and
+    # how long at most while all the others are already on their way.
     batch_linger: float = 2.0
+    batch_linger_max: float = 10.0
     # Lowers every action's id limit; 1 sends one resource per call.
     max_batch_size: int | None = None
 
@@ -194,16 +196,53 @@ class Executor:
 
         Operations of one kind rarely become ready at the same instant (a
         rename finishes a moment before its stop is due); waiting up to
-        ``batch_linger`` lets them share one call instead of two.
+        ``batch_linger`` lets them share one call instead of two. Past that,
+        the batch waits on, up to ``batch_linger_max``, only while every
+        other operation of its kind is already on its way: what it waits
+        for is in flight or waiting for the cloud, not yet to be sent.
         """
         first = batch[0]
+        key = (first.api_action, first.batch_key)
         limit = batch_limit(first.api_action)
         if len(batch) >= min(limit, self.settings.max_batch_size or limit):
             return False
-        if self.unsent[(first.api_action, first.batch_key)] <= len(batch):
+        if self.unsent[key] <= len(batch):
             return False
-        oldest = min(self.ready_since[op.key] for op in batch)
-        return self.clock() - oldest < self.settings.batch_linger
+
+        waited = self.clock() - min(self.ready_since[op.key] for op in batch)
+        if waited < self.settings.batch_linger:
+            return True
+        if waited >= self.settings.batch_linger_max:
+            return False
+        members = {op.key for op in batch}
+        moving = set(self.result.done) | set(self.waiting)
+        moving |= {k for keys in self.in_flight.values() for k in keys}
+        seen: dict[str, bool] = {}
+        return all(
+            self._on_its_way(other, moving, seen)
+            for other in self.pending
+            if other not in members and self._batch_key(other) == key
+        )
+
+    def _on_its_way(self, key: str, moving: set[str], seen: dict[str, bool]) -> bool:
+        """True when nothing ``key`` waits for is still to be sent by choice.
+
+        An operation is on its way when everything before it is done, in
+        flight or waiting for the cloud (``moving``), or itself on its way;
+        one held back by a retry's back-off or by a failure is not.
+        """
+        if key in seen:
+            return seen[key]
+        seen[key] = False
+        if self.not_before.get(key, 0.0) > self.clock():
+            return False
+        answer = all(
+            before in moving
+            or (before in self.pending and self._on_its_way(before, moving, seen))
+            for before in self.graph.predecessors(key)
+        )
+        seen[key] = answer
+        return answer
 
     def _send(self, pool: ThreadPoolExecutor, batch: list[Operation]) -> None:
         keys = [op.key for op in batch]

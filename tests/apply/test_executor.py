@@ -157,3 +157,46 @@ def test_an_operation_that_never_settles_fails_at_its_deadline() -> None:
     assert result.failed["instance.a:StartInstances"].message == "timed out waiting"
     assert list(result.skipped) == ["instance.a:ModifyInstanceAttributes"]
     assert result.calls["DescribeInstances"] >= 2
+
+
+def stop(name: str) -> Operation:
+    return Operation(Address("instance", name), "StopInstances", wait_for="stopped")
+
+
+class SlowStops(ScriptedSteps):
+    """Stops take a few status reads to settle; everything else at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def poll(
+        self, waiting: Mapping[str, Operation]
+    ) -> tuple[list[StepResult], Counter[str]]:
+        self.reads += 1
+        settled = [
+            StepResult(key, Outcome.DONE)
+            for key, op in waiting.items()
+            if op.api_action != "StopInstances" or self.reads >= 4
+        ]
+        return settled, Counter(DescribeInstances=1)
+
+
+def test_a_batch_waits_for_its_kind_while_the_rest_is_on_its_way() -> None:
+    graph = nx.DiGraph()
+    chain(graph, start("a"))
+    chain(graph, stop("b"), start("b"))
+    steps = SlowStops()
+    settings = ExecutorSettings(
+        poll_initial=0.01,
+        poll_max=0.01,
+        poll_gather=0.0,
+        batch_linger=0.0,
+        batch_linger_max=5.0,
+    )
+
+    result = Executor(graph, steps, settings=settings).run()
+
+    assert result.succeeded
+    starts = [call for call in steps.calls if "StartInstances" in call[0]]
+    assert starts == [["instance.a:StartInstances", "instance.b:StartInstances"]]
