@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.cloud.apis import CloudApis
 from reconciler.cloud.clb import BackendView, ListenerView
@@ -24,6 +24,7 @@ from reconciler.model.resource import RUNNING, STOPPED, CurrentResource
 logger = logging.getLogger(__name__)
 
 Records = Mapping[Address, CurrentResource]
+V = TypeVar("V")
 Attributes = dict[str, Any]
 Reader = Callable[[CloudApis, Records, "Names"], dict[Address, Attributes]]
 
@@ -66,42 +67,47 @@ def _ids(records: Records) -> list[str]:
     return sorted(record.resource_id for record in records.values())
 
 
+def _matched(
+    records: Records, views: Mapping[str, V], attributes: Callable[[V], Attributes]
+) -> dict[Address, Attributes]:
+    """The attributes of each record whose id the cloud still shows."""
+    return {
+        address: attributes(view)
+        for address, record in records.items()
+        if (view := views.get(record.resource_id)) is not None
+    }
+
+
 def read_vpcs(
     apis: CloudApis, records: Records, names: Names
 ) -> dict[Address, Attributes]:
     views = {view.vpc_id: view for view in apis.vpc.describe_vpcs(_ids(records))}
-    return {
-        address: {"name": view.name, "cidr": view.cidr}
-        for address, record in records.items()
-        if (view := views.get(record.resource_id)) is not None
-    }
+    return _matched(records, views, lambda v: {"name": v.name, "cidr": v.cidr})
 
 
 def read_subnets(
     apis: CloudApis, records: Records, names: Names
 ) -> dict[Address, Attributes]:
     views = {view.subnet_id: view for view in apis.vpc.describe_subnets()}
-    return {
-        address: {
-            "name": view.name,
-            "vpc": names.key_of(view.vpc_id, "vpc"),
-            "cidr": view.cidr,
-            "zone": view.zone,
-        }
-        for address, record in records.items()
-        if (view := views.get(record.resource_id)) is not None
-    }
+    return _matched(
+        records,
+        views,
+        lambda v: {
+            "name": v.name,
+            "vpc": names.key_of(v.vpc_id, "vpc"),
+            "cidr": v.cidr,
+            "zone": v.zone,
+        },
+    )
 
 
 def read_key_pairs(
     apis: CloudApis, records: Records, names: Names
 ) -> dict[Address, Attributes]:
     views = {view.key_id: view for view in apis.cvm.describe_key_pairs(_ids(records))}
-    return {
-        address: {"name": view.name, "publicKey": view.public_key}
-        for address, record in records.items()
-        if (view := views.get(record.resource_id)) is not None
-    }
+    return _matched(
+        records, views, lambda v: {"name": v.name, "publicKey": v.public_key}
+    )
 
 
 def read_instances(

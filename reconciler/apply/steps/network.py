@@ -59,23 +59,34 @@ class NetworkSteps(ServiceSteps):
     def create_vpc(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         name, cidr = operation.params["name"], operation.params["cidr"]
+        return self._create_one(
+            operation,
+            lambda: self.vpc.create_vpc(name, cidr).vpc_id,
+            lambda: self._find_vpc(name, cidr),
+        )
+
+    def _create_one(
+        self,
+        operation: Operation,
+        create: Callable[[], str],
+        find: Callable[[], str | None],
+    ) -> list[StepResult]:
+        """One journaled create that has no token; found by name if its answer
+        is lost."""
         created = self.create_journaled(
-            batch,
+            [operation],
             operation.params,
             lambda: [
                 (
                     operation.address,
-                    _created_or_found(
-                        lambda: self.vpc.create_vpc(name, cidr).vpc_id,
-                        lambda: self._find_vpc(name, cidr),
-                    ),
+                    _created_or_found(create, find),
                     operation.params,
                 )
             ],
         )
         if isinstance(created, Exception):
-            return answer_lost(batch, created)
-        return _done(batch)
+            return answer_lost([operation], created)
+        return _done([operation])
 
     def _find_vpc(self, name: str, cidr: str) -> str | None:
         views = self.vpc.describe_vpcs(name=name)
@@ -157,23 +168,11 @@ class NetworkSteps(ServiceSteps):
     def import_key_pair(self, batch: list[Operation]) -> list[StepResult]:
         (operation,) = batch
         name, key = operation.params["name"], operation.params["publicKey"]
-        created = self.create_journaled(
-            batch,
-            operation.params,
-            lambda: [
-                (
-                    operation.address,
-                    _created_or_found(
-                        lambda: self.cvm.import_key_pair(name, key),
-                        lambda: self._find_key_pair(name),
-                    ),
-                    operation.params,
-                )
-            ],
+        return self._create_one(
+            operation,
+            lambda: self.cvm.import_key_pair(name, key),
+            lambda: self._find_key_pair(name),
         )
-        if isinstance(created, Exception):
-            return answer_lost(batch, created)
-        return _done(batch)
 
     def _find_key_pair(self, name: str) -> str | None:
         views = self.cvm.describe_key_pairs(name=name)
