@@ -777,8 +777,10 @@ def _addresses(texts: Sequence[str], flag: str) -> frozenset[Address]:
 
 
 def _address(text: str) -> Address:
-    (address,) = _addresses([text], "the address")
-    return address
+    try:
+        return Address.parse(text)
+    except ValueError as error:
+        raise DiagnosticError(Diagnostic("Invalid address", str(error))) from None
 
 
 @contextmanager
@@ -786,7 +788,17 @@ def _existing_state(
     paths: Sequence[Path], state_path: Path | None
 ) -> Iterator[StateStore]:
     """The state store, opened only if it exists: reading must not create one."""
+    missing = [path for path in paths if not path.exists()]
     path = state_path or default_state_path(list(paths) or [Path(".")])
+    if missing and state_path is None:
+        raise DiagnosticError(
+            Diagnostic(
+                "No state",
+                f"{missing[0]} does not exist, so there is no state beside it. "
+                "Give the manifest file or directory whose state to read, or "
+                "the state with --state FILE.",
+            )
+        )
     if not path.exists():
         raise DiagnosticError(
             Diagnostic(

@@ -82,6 +82,7 @@ def open_workspace(
     manifest = load_manifest(paths)
     state_dir = manifest.base_dir / STATE_DIR
     endpoint = endpoint or manifest.provider_endpoint
+    _check_endpoint(endpoint)
     region = region or manifest.provider_region or load_region()
     if not region:
         raise DiagnosticError(_missing_region())
@@ -131,6 +132,22 @@ def open_workspace(
     )
 
 
+def _check_endpoint(endpoint: str | None) -> None:
+    if endpoint is None or endpoint == LOCAL:
+        return
+    parts = urlsplit(endpoint)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return
+    raise DiagnosticError(
+        Diagnostic(
+            "Invalid endpoint",
+            f"{endpoint!r} is neither 'local' nor a URL. Use --endpoint local "
+            "for the embedded local cloud, a URL such as http://127.0.0.1:8123, "
+            "or leave it out for Tencent Cloud.",
+        )
+    )
+
+
 def _cloud_identity(
     emulator: EmulatorServer | None, endpoint: str | None, region: str
 ) -> str:
@@ -152,13 +169,16 @@ def _check_same_cloud(store: StateStore, cloud: str) -> None:
     to create everything again, leaving the real ones behind.
     """
     recorded = store.cloud
-    if recorded is None or recorded == cloud or store.is_empty():
+    if recorded is None or recorded == cloud:
+        return
+    if store.is_empty() and not store.open_intents():
         return
     raise DiagnosticError(
         Diagnostic(
             "State belongs to another cloud",
-            f"{store.path} records resources in '{recorded}', but this run talks "
-            f"to '{cloud}'. Use the endpoint and region the state was made "
+            f"{store.path} records resources (or creates not yet settled) in "
+            f"'{recorded}', but this run talks to '{cloud}'. Use the endpoint "
+            "and region the state was made "
             "with (--endpoint, --region, provider in the manifest), or give "
             "another state file with --state.",
         )

@@ -105,6 +105,8 @@ class _Attempts:
     total: int = 0
     throttled: int = 0
     expired: int = 0
+    # Whether any attempt may have reached the server.
+    may_have_arrived: bool = False
 
 
 class LegacyClient:
@@ -284,6 +286,8 @@ class LegacyClient:
                 error = self._check(body, service, action, resource_ids, accept)
             except _Unanswered as exc:
                 error = exc.error.with_resource_ids(resource_ids)
+                attempts.may_have_arrived |= exc.may_have_arrived
+                error.never_sent = not attempts.may_have_arrived
                 if exc.may_have_arrived and not repeatable:
                     raise _unknown_outcome(error) from exc.error.__cause__
             else:

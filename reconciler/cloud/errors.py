@@ -121,6 +121,9 @@ class TransportError(TransientApiError):
         super().__init__(
             action, None, message, resource_ids=resource_ids, service=service
         )
+        # True when no attempt of the call can have reached the server
+        # (connection refused, name not resolved, connect timeout).
+        self.never_sent = False
 
     def with_resource_ids(self, resource_ids: Sequence[str]) -> TransportError:
         """The same error, labelled with the resources the call was about."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -293,3 +294,20 @@ def test_a_killed_web_tier_apply_is_resumed_with_nothing_made_twice(
         "listener": 2,
     }, live_counts
     assert len(recorded(reconciler)) == 10
+
+
+def test_a_create_refused_before_it_was_sent_leaves_nothing_to_settle(
+    tmp_path: Path, reconciler: Run, cloud: Any
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    write_fleet(tmp_path, cloud, running=2, stopped=0)
+
+    refused = reconciler("apply", "fleet.yaml", "--auto-approve", "--endpoint", closed)
+    applied = reconciler("apply", "fleet.yaml", "--auto-approve")
+
+    assert refused.returncode == 1
+    assert applied.returncode == 0, applied.stderr
+    assert "RunInstancesHour 1/1" in applied.stderr
+    assert_converged_without_duplicates(cloud, reconciler, running=2, stopped=0)

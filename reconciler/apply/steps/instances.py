@@ -79,6 +79,10 @@ class InstanceSteps(ServiceSteps):
                 self._call_config(config), len(batch), name, intent.client_token
             )
         except TransportError as error:
+            if error.never_sent:
+                # Refused before anything was sent: nothing can exist.
+                self.context.store.abandon_intent(intent.client_token)
+                raise
             # The call may have created the instances and lost the answer,
             # even after the client re-sent it with the same token. The
             # intent stays open: the next apply re-sends that token and
